@@ -1,0 +1,214 @@
+"""The client request a scenario sends: parsed from ``"GET https://host/path"`` or a dict."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import RequestError
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"})
+HTTP_VERSIONS = frozenset({"1.0", "1.1", "2", "3"})
+DEFAULT_CLIENT_IP = "203.0.113.10"  # TEST-NET-3: an obviously external address
+
+
+@dataclass(slots=True)
+class Request:
+    """One HTTP request as the client sends it.
+
+    ``headers`` keeps the client's order and case; look-ups go through :meth:`header`.
+    ``host`` is the URL host (lower-case, no port); the Host header may differ when set explicitly.
+    """
+
+    method: str
+    url: str
+    scheme: str
+    host: str
+    port: int
+    path: str
+    query: str
+    http_version: str = "1.1"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    client_ip: str = DEFAULT_CLIENT_IP
+    body_bytes: int | None = None
+    sni: str | None = None
+    via: dict[str, Any] | str | None = None
+
+    @property
+    def request_uri(self) -> str:
+        """Path plus query, as on the request line."""
+        return f"{self.path}?{self.query}" if self.query else self.path
+
+    @property
+    def default_port(self) -> bool:
+        return self.port == (443 if self.scheme == "https" else 80)
+
+    @property
+    def host_header(self) -> str:
+        """The Host header the client sends (explicit header wins over the URL authority)."""
+        explicit = self.header("host")
+        if explicit is not None:
+            return explicit
+        return self.host if self.default_port else f"{self.host}:{self.port}"
+
+    @property
+    def server_name(self) -> str:
+        """Host header without port, lower-cased, trailing dot removed: what vhosts match on."""
+        host = self.host_header.strip()
+        if host.startswith("["):
+            host = host[: host.find("]") + 1]
+        elif host.count(":") == 1:
+            host = host.split(":", 1)[0]
+        return host.rstrip(".").lower()
+
+    @property
+    def tls_server_name(self) -> str | None:
+        if self.scheme != "https":
+            return None
+        return self.sni if self.sni is not None else self.host
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lname:
+                return value
+        return None
+
+    def header_values(self, name: str) -> list[str]:
+        lname = name.lower()
+        return [v for k, v in self.headers if k.lower() == lname]
+
+    def cookies(self) -> dict[str, str]:
+        jar: dict[str, str] = {}
+        for raw in self.header_values("cookie"):
+            for part in raw.split(";"):
+                if "=" in part:
+                    k, v = part.split("=", 1)
+                    jar.setdefault(k.strip(), v.strip())
+        return jar
+
+    def with_changes(self, **changes: Any) -> Request:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "method": self.method,
+            "url": self.url,
+            "http_version": self.http_version,
+            "headers": {k: v for k, v in self.headers},
+        }
+        out["client_ip"] = self.client_ip
+        if self.body_bytes is not None:
+            out["body_bytes"] = self.body_bytes
+        if self.sni is not None:
+            out["sni"] = self.sni
+        if self.via is not None:
+            out["via"] = self.via
+        return out
+
+
+def _parse_headers(raw: Any) -> list[tuple[str, str]]:
+    if raw is None:
+        return []
+    if isinstance(raw, dict):
+        items = list(raw.items())
+    elif isinstance(raw, list):
+        items = []
+        for entry in raw:
+            if isinstance(entry, str):
+                if ":" not in entry:
+                    raise RequestError(f"header {entry!r} is not in the form 'Name: value'")
+                k, v = entry.split(":", 1)
+                items.append((k, v))
+            elif isinstance(entry, (list, tuple)) and len(entry) == 2:
+                items.append((entry[0], entry[1]))
+            else:
+                raise RequestError(f"header entry {entry!r} is neither 'Name: value' nor a [name, value] pair")
+    else:
+        raise RequestError("headers must be a mapping or a list of 'Name: value' strings")
+    out = []
+    for k, v in items:
+        name = str(k).strip()
+        if not name or any(c in name for c in " \t\r\n:"):
+            raise RequestError(f"invalid header name {name!r}")
+        out.append((name, str(v).strip()))
+    return out
+
+
+def parse_request(spec: str | dict[str, Any] | Request) -> Request:
+    """Build a :class:`Request` from ``"METHOD URL"`` or the contract's dict form."""
+    if isinstance(spec, Request):
+        return spec
+    if isinstance(spec, str):
+        parts = spec.split()
+        if len(parts) == 1:
+            data: dict[str, Any] = {"method": "GET", "url": parts[0]}
+        elif len(parts) == 2:
+            data = {"method": parts[0], "url": parts[1]}
+        elif len(parts) == 3 and parts[2].upper().startswith("HTTP/"):
+            data = {"method": parts[0], "url": parts[1], "http_version": parts[2][5:]}
+        else:
+            raise RequestError(f"request {spec!r} is not in the form 'METHOD URL'")
+    elif isinstance(spec, dict):
+        data = dict(spec)
+    else:
+        raise RequestError(f"request must be a string or a mapping, not {type(spec).__name__}")
+
+    method = str(data.get("method") or "GET").upper()
+    if method not in METHODS:
+        raise RequestError(f"unknown HTTP method {method!r}")
+    url = str(data.get("url") or "").strip()
+    if not url:
+        raise RequestError("request has no url")
+    if "://" not in url:
+        url = "http://" + url
+    try:
+        parts_ = urlsplit(url)
+        port = parts_.port
+    except ValueError as exc:
+        raise RequestError(f"url {url!r}: {exc}") from exc
+    scheme = parts_.scheme.lower()
+    if scheme not in ("http", "https", "ws", "wss"):
+        raise RequestError(f"url {url!r}: scheme must be http or https (or ws/wss)")
+    if not parts_.hostname:
+        raise RequestError(f"url {url!r} has no host")
+    http_scheme = {"ws": "http", "wss": "https"}.get(scheme, scheme)
+    version = str(data.get("http_version") or "1.1")
+    if version in ("2.0", "HTTP/2"):
+        version = "2"
+    if version not in HTTP_VERSIONS:
+        raise RequestError(f"http_version {version!r} is not one of 1.0, 1.1, 2, 3")
+    headers = _parse_headers(data.get("headers"))
+    if scheme in ("ws", "wss") and not any(k.lower() == "upgrade" for k, _ in headers):
+        headers += [("Upgrade", "websocket"), ("Connection", "Upgrade")]
+    client_ip = str(data.get("client_ip") or DEFAULT_CLIENT_IP)
+    try:
+        ipaddress.ip_address(client_ip)
+    except ValueError as exc:
+        raise RequestError(f"client_ip {client_ip!r} is not an IP address") from exc
+    body = data.get("body_bytes")
+    if body is not None:
+        try:
+            body = int(body)
+        except (TypeError, ValueError) as exc:
+            raise RequestError(f"body_bytes {body!r} is not a whole number") from exc
+        if body < 0:
+            raise RequestError("body_bytes cannot be negative")
+    path = parts_.path or "/"
+    return Request(
+        method=method,
+        url=url,
+        scheme=http_scheme,
+        host=parts_.hostname.rstrip(".").lower(),
+        port=port or (443 if http_scheme == "https" else 80),
+        path=path,
+        query=parts_.query,
+        http_version=version,
+        headers=headers,
+        client_ip=client_ip,
+        body_bytes=body,
+        sni=data.get("sni"),
+        via=data.get("via"),
+    )

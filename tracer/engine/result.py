@@ -1,0 +1,167 @@
+"""The trace a request produces: hops, diagnoses, and the trace-v1 JSON contract."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA = "tracer/trace-v1"
+ENGINE_VERSION = "0.1.0"
+
+# Components a hop can be, in the order they usually appear on the way in. The web UI draws one
+# lane per component group (see COMPONENT_LANES).
+COMPONENTS = (
+    "browser",
+    "dns",
+    "load-balancer",
+    "node",
+    "kube-proxy",
+    "controller",
+    "auth",
+    "service",
+    "endpoints",
+    "pod",
+)
+
+# Hop outcomes. "forward": passed the request on; "respond": this hop produced the response;
+# L4 outcomes for hops that fail below HTTP.
+OUTCOMES = ("forward", "respond", "redirect", "refused", "timeout", "reset", "tls-error", "websocket-closed")
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(slots=True)
+class Hop:
+    """One component on the request path and what it decided.
+
+    ``status`` is the HTTP status this hop passes back towards the client (for a forwarding hop,
+    the status that came back through it), or ``None`` for an L4 outcome.
+    """
+
+    component: str
+    name: str
+    summary: str
+    outcome: str = "forward"
+    status: int | None = None
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    decision: str = ""
+    near_misses: list[str] = field(default_factory=list)
+    changes: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+    rules: list[str] = field(default_factory=list)
+    confidence: str = "from-snapshot"  # from-snapshot | inferred | assumed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "component": self.component,
+            "name": self.name,
+            "status": self.status,
+            "outcome": self.outcome,
+            "summary": self.summary,
+            "objects": self.objects,
+            "decision": self.decision,
+            "near_misses": self.near_misses,
+            "changes": self.changes,
+            "details": self.details,
+            "rules": self.rules,
+            "confidence": self.confidence,
+        }
+
+
+@dataclass(slots=True)
+class Diagnosis:
+    """A known failure pattern or risk, with a fix."""
+
+    code: str
+    severity: str
+    message: str
+    fix: str
+    rule: str = ""
+    objects: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "fix": self.fix,
+            "rule": self.rule,
+            "objects": self.objects,
+        }
+
+
+@dataclass(slots=True)
+class RequestTrace:
+    """Everything that happened to one HTTP request."""
+
+    request: dict[str, Any]
+    controller: str | None = None
+    status: int | None = None
+    error: str | None = None
+    close_code: int | None = None
+    route: dict[str, Any] | None = None
+    backend: dict[str, Any] | None = None
+    pod: dict[str, Any] | None = None
+    upstream: dict[str, Any] | None = None
+    response_headers: dict[str, Any] = field(default_factory=dict)
+    hops: list[Hop] = field(default_factory=list)
+    diagnoses: list[Diagnosis] = field(default_factory=list)
+    branches: list[dict[str, Any]] = field(default_factory=list)
+    split: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_diagnosis(self, diagnosis: Diagnosis) -> None:
+        if all(d.code != diagnosis.code or d.message != diagnosis.message for d in self.diagnoses):
+            self.diagnoses.append(diagnosis)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "request": self.request,
+            "status": self.status,
+            "error": self.error,
+            "controller": self.controller,
+            "route": self.route,
+            "backend": self.backend,
+            "pod": self.pod,
+            "upstream": self.upstream,
+            "response_headers": self.response_headers,
+            "hops": [h.to_dict() for h in self.hops],
+            "diagnoses": [d.to_dict() for d in self.diagnoses],
+            "branches": self.branches,
+            "split": self.split,
+        }
+        if self.close_code is not None:
+            out["close_code"] = self.close_code
+        return out
+
+
+@dataclass(slots=True)
+class Trace:
+    """The result of tracing a scenario against a snapshot."""
+
+    requests: list[RequestTrace]
+    snapshot: dict[str, Any]
+    options: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def final(self) -> RequestTrace:
+        return self.requests[-1]
+
+    @property
+    def ok(self) -> bool:
+        """True when the final response is below 400 (the CLI's exit status 0)."""
+        status = self.final.status
+        return status is not None and status < 400
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "engine_version": ENGINE_VERSION,
+            "snapshot": self.snapshot,
+            "options": self.options,
+            "warnings": self.warnings,
+            "requests": [r.to_dict() for r in self.requests],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=False, ensure_ascii=False)

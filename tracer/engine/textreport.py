@@ -1,0 +1,119 @@
+"""Plain-text and Markdown renderings of a trace-v1 dict (CLI output, the web's "copy as Markdown")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .result import Trace
+
+Json = dict[str, Any]
+
+REASONS = {
+    101: "Switching Protocols", 200: "OK", 201: "Created", 204: "No Content", 301: "Moved Permanently",
+    302: "Found", 304: "Not Modified", 307: "Temporary Redirect", 308: "Permanent Redirect",
+    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+    408: "Request Timeout", 413: "Content Too Large", 414: "URI Too Long", 421: "Misdirected Request",
+    426: "Upgrade Required", 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+    503: "Service Unavailable", 504: "Gateway Timeout",
+}
+
+
+def status_text(status: int | None, error: str | None = None) -> str:
+    if status is None:
+        return error or "-"
+    reason = REASONS.get(status)
+    return f"{status} {reason}" if reason else str(status)
+
+
+def _headline(rt: Json) -> str:
+    req = rt["request"]
+    return f"{req.get('method')} {req.get('url')}  ->  {status_text(rt['status'], rt['error'])}  [{rt['controller']}]"
+
+
+def _facts(rt: Json) -> list[tuple[str, str]]:
+    facts = []
+    if r := rt.get("route"):
+        facts.append(("route", f"{r['kind']} {r['namespace']}/{r['name']} {r.get('rule') or ''}".rstrip()))
+    if b := rt.get("backend"):
+        facts.append(("backend", f"Service {b['namespace']}/{b['service']} port {b['port']}"))
+    if p := rt.get("pod"):
+        facts.append(("pod", f"{p['namespace']}/{p.get('name') or '?'} {p.get('ip') or '?'}:{p.get('port')}"))
+    if u := rt.get("upstream"):
+        facts.append(("upstream", f"Host {u['host']}  path {u['path']}"))
+    headers = rt.get("response_headers") or {}
+    for name in ("location", "set-cookie", "www-authenticate"):
+        if name in headers:
+            facts.append((name, str(headers[name])))
+    for part in rt.get("split") or []:
+        facts.append(("split", f"{part.get('backend')}: {part.get('percent')}%"))
+    return facts
+
+
+def _as_dict(trace: Trace | Json) -> Json:
+    return trace.to_dict() if isinstance(trace, Trace) else trace
+
+
+def render_text(trace: Trace | Json) -> str:
+    data = _as_dict(trace)
+    out: list[str] = []
+    for i, rt in enumerate(data["requests"]):
+        if i:
+            out.append("")
+        out.append(_headline(rt))
+        rows = [("#", "COMPONENT", "STATUS", "OUTCOME", "NAME", "SUMMARY")]
+        for n, hop in enumerate(rt["hops"], 1):
+            rows.append(
+                (str(n), hop["component"], str(hop["status"] or "-"), hop["outcome"], hop["name"], hop["summary"])
+            )
+        widths = [max(len(r[c]) for r in rows) for c in range(5)]
+        for r in rows:
+            out.append("  ".join(r[c].ljust(widths[c]) for c in range(5)) + "  " + r[5])
+        for hop in rt["hops"]:
+            for miss in (hop.get("near_misses") or [])[:5]:
+                out.append(f"   near miss ({hop['component']}): {miss}")
+        facts = _facts(rt)
+        if facts:
+            out.append("")
+            width = max(len(k) for k, _ in facts)
+            out.extend(f"{k.ljust(width)}  {v}" for k, v in facts)
+        if rt["diagnoses"]:
+            out.append("")
+            out.append("diagnoses:")
+            for d in rt["diagnoses"]:
+                out.append(f"  [{d['severity']}] {d['code']}: {d['message']}")
+                out.append(f"      fix: {d['fix']}")
+    warnings = data.get("warnings") or []
+    if warnings:
+        out.append("")
+        out.append("warnings:")
+        out.extend(f"  {w}" for w in warnings[:20])
+        if len(warnings) > 20:
+            out.append(f"  ... and {len(warnings) - 20} more")
+    return "\n".join(out)
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(trace: Trace | Json) -> str:
+    out: list[str] = []
+    for rt in _as_dict(trace)["requests"]:
+        req = rt["request"]
+        out.append(
+            f"**`{req.get('method')} {req.get('url')}`** -> **{status_text(rt['status'], rt['error'])}** "
+            f"({rt['controller']})"
+        )
+        out.append("")
+        out.append("| # | component | status | outcome | summary |")
+        out.append("|---|---|---|---|---|")
+        for n, hop in enumerate(rt["hops"], 1):
+            out.append(
+                f"| {n} | {hop['component']} | {hop['status'] or '-'} | {hop['outcome']} | {_md_cell(hop['summary'])} |"
+            )
+        for k, v in _facts(rt):
+            out.append(f"- {k}: `{_md_cell(v)}`")
+        for d in rt["diagnoses"]:
+            out.append(f"- **{d['code']}** ({d['severity']}): {_md_cell(d['message'])} Fix: {_md_cell(d['fix'])}")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,108 @@
+"""`manage.py trace`: trace requests through manifests from the shell or CI, without a database.
+
+Exit status: 0 when the final response is below 400, 1 otherwise, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import sys
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.core.management.base import BaseCommand, CommandError
+
+from tracer.engine import Engine, TracerError
+from tracer.engine.result import Trace
+from tracer.engine.textreport import render_text
+
+
+def _read_scenario(path: str) -> tuple[list[Any], dict[str, Any]]:
+    """A scenario file: YAML/JSON with `requests:` (strings or request dicts) and optional `options:`."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        data = yaml.load(text, Loader=yaml.CSafeLoader)
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot read scenario: {exc.strerror}", returncode=2) from exc
+    except yaml.YAMLError as exc:
+        raise CommandError(f"{path}: scenario is not valid YAML/JSON: {exc}", returncode=2) from exc
+    if isinstance(data, (str, dict)) and not (isinstance(data, dict) and "requests" in data):
+        data = {"requests": [data]}
+    if not isinstance(data, dict) or not isinstance(data.get("requests"), list) or not data["requests"]:
+        raise CommandError(f"{path}: field requests: expected a non-empty list of requests", returncode=2)
+    options = data.get("options") or {}
+    if not isinstance(options, dict):
+        raise CommandError(f"{path}: field options: expected a mapping", returncode=2)
+    return data["requests"], options
+
+
+class Command(BaseCommand):
+    help = "Trace a request hop by hop through Kubernetes manifests (no database needed)."
+    requires_system_checks: list[str] = []
+    requires_migrations_checks = False
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "-f", "--filename", dest="files", action="append", required=True, metavar="PATH",
+            help="manifest file, folder, .zip/.tar.gz archive, or - for stdin (repeatable)",
+        )
+        parser.add_argument("--request", "-r", help='the request, e.g. "GET https://shop.example.com/cart"')
+        parser.add_argument("--scenario", help="YAML/JSON file with `requests:` and optional `options:`")
+        parser.add_argument(
+            "-H", "--header", dest="headers", action="append", default=[], metavar="'Name: value'",
+            help="request header (repeatable)",
+        )
+        parser.add_argument("--http-version", choices=["1.0", "1.1", "2", "3"], help="HTTP version (default 1.1)")
+        parser.add_argument("--client-ip", help="client source address (for allowlists and X-Forwarded-For)")
+        parser.add_argument("--body-bytes", type=int, help="request body size in bytes (Content-Length)")
+        parser.add_argument("--sni", help="TLS server name when it differs from the URL host")
+        parser.add_argument("--controller", help="force the controller family (ingress-nginx, ingress-spec, ...)")
+        parser.add_argument("--controller-class", help="the spec.controller value the simulated controller claims")
+        parser.add_argument("--assume-endpoints", action="store_true", help="treat every Service as having ready endpoints")
+        parser.add_argument("--seed", type=int, help="seed for reproducible canary and load-balancing picks")
+        parser.add_argument("-o", "--output", choices=["text", "json"], default="text")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        if bool(opts["request"]) == bool(opts["scenario"]):
+            raise CommandError("give exactly one of --request or --scenario", returncode=2)
+        requests: list[Any]
+        scenario_options: dict[str, Any] = {}
+        if opts["scenario"]:
+            requests, scenario_options = _read_scenario(opts["scenario"])
+        else:
+            req: dict[str, Any] = {"url": "", "headers": opts["headers"]}
+            parts = opts["request"].split()
+            if len(parts) == 1:
+                req.update(method="GET", url=parts[0])
+            elif len(parts) == 2:
+                req.update(method=parts[0], url=parts[1])
+            else:
+                raise CommandError(f"--request {opts['request']!r}: expected 'METHOD URL'", returncode=2)
+            for key in ("http_version", "client_ip", "body_bytes", "sni"):
+                if opts[key] is not None:
+                    req[key] = opts[key]
+            requests = [req]
+        options = dict(scenario_options)
+        for key in ("controller", "controller_class", "seed"):
+            if opts[key] is not None:
+                options[key] = opts[key]
+        if opts["assume_endpoints"]:
+            options["assume_endpoints"] = True
+
+        sources = [sys.stdin.read() if f == "-" else Path(f) for f in opts["files"]]
+        try:
+            manifests: Any = sources[0] if len(sources) == 1 else sources
+            engine = Engine(manifests, **options)
+            result: Trace = engine.trace_many(requests)
+        except TracerError as exc:
+            raise CommandError(str(exc), returncode=2) from exc
+
+        if opts["output"] == "json":
+            self.stdout.write(result.to_json())
+        else:
+            self.stdout.write(render_text(result))
+        if not result.ok:
+            # Exit 1 without Django's "CommandError:" noise: the output already says what happened.
+            self.stdout.flush()
+            sys.exit(1)
