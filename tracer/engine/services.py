@@ -362,9 +362,8 @@ class ServiceIndex:
         self._collect_endpoints(res, svc, sp)
         if assume and not res.ready_endpoints():
             self._assume(res, svc)
-        elif not res.ready_endpoints() and not any(
-            d.code in ("SELECTOR_MATCHES_NOTHING", "NAMED_PORT_UNRESOLVED") for d in res.diagnoses
-        ):
+        elif not res.ready_endpoints() and not any(d.severity == "error" for d in res.diagnoses):
+            # Only when no more specific error (selector, named port, slice ports) already explains it.
             total = len(res.endpoints)
             detail = f"{total} endpoint(s), none ready" if total else "no endpoints"
             res.diagnoses.append(

@@ -144,6 +144,7 @@ class _PathEntry:
     def sort_key(self) -> tuple[tuple[int, int], tuple[str, str, str, int, int]]:
         return (path_priority(self.path, self.effective_type), self.order)
 
+    @property
     def label(self) -> str:
         return f"{self.path_type} {self.path}"
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from ...result import Diagnosis
 from ...snapshot import K8sObject, Snapshot
-from .config import RISK_LEVELS, ControllerConfig, parse_bool, parse_size, risk_rank
+from .config import RISK_LEVELS, ControllerConfig, parse_bool, parse_size
 
 PREFIX = "nginx.ingress.kubernetes.io/"
 
@@ -162,7 +162,13 @@ RISK: dict[str, str] = {
     "x-forwarded-prefix": "Medium",
 }
 
-SNIPPET_ANNOTATIONS = ("configuration-snippet", "server-snippet", "auth-snippet", "modsecurity-snippet", "stream-snippet")
+SNIPPET_ANNOTATIONS = (
+    "configuration-snippet",
+    "server-snippet",
+    "auth-snippet",
+    "modsecurity-snippet",
+    "stream-snippet",
+)
 
 DEFAULT_CORS_METHODS = "GET, PUT, POST, DELETE, PATCH, OPTIONS"
 DEFAULT_CORS_HEADERS = (
@@ -184,11 +190,39 @@ _URL_WITH_NGINX_VARIABLE = re.compile(r"^[" + _ALNUM + r", ,:\?&=\$]*$")  # auth
 _HEADERS_VARIABLE = re.compile(r"^[A-Za-z0-9\-_, ]*$")  # auth-response-headers, cors-allow-headers
 _HTTP_ERRORS = re.compile(r"^(?:[4,5]\d{2},?)*$")  # custom-http-errors
 _CORS_ORIGIN = re.compile(r"^([a-z]+://(\*\.)?[A-Za-z0-9\-.]*(:\d+)?|\*|null)?$")
-_CORS_METHODS = re.compile(r"^([A-Za-z]+,?\s?)+$")
+_CORS_ORIGIN_ITEM = re.compile(r"^(([a-z]+://)?(\*\.)?[A-Za-z0-9\-.]*(:\d+)?|null)$")
 _METHODS = re.compile(r"^(GET|HEAD|POST|PUT|PATCH|DELETE|CONNECT|OPTIONS|TRACE)$")
 _DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _HASH_BY = re.compile(r"^[A-Za-z0-9\-\$\{\}_]*$")
 _COOKIE_EXPIRES = re.compile(r"(^0|-?[1-9]\d*$)")
+
+
+def _match(pattern: re.Pattern[str], value: str) -> bool:
+    """A fixed validator pattern against a value; CR/LF always fail (validators.go MaliciousRegex)."""
+    return "\n" not in value and "\r" not in value and pattern.search(value) is not None
+
+
+def _cors_methods_ok(value: str) -> bool:
+    """corsMethodsRegex ``^([A-Za-z]+,?\\s?)+$`` checked by hand (the nested quantifier backtracks badly)."""
+    i, n = 0, len(value)
+    while i < n:
+        start = i
+        while i < n and value[i].isascii() and value[i].isalpha():
+            i += 1
+        if i == start:
+            return False
+        if i < n and value[i] == ",":
+            i += 1
+        if i < n and value[i] in " \t\n\r\f\v":
+            i += 1
+    return n > 0
+
+
+def _cors_origins_valid(value: str) -> bool:
+    """corsOriginRegexValidator (spaces removed), checked per comma-separated item to avoid nested quantifiers."""
+    if value in ("", "*"):
+        return True
+    return all(_match(_CORS_ORIGIN_ITEM, item) for item in value.split(","))
 
 
 @dataclass(slots=True)
@@ -322,8 +356,15 @@ class _Parser:
     def diag(self, code: str, severity: str, message: str, fix: str, rule: str) -> None:
         self.out.diagnoses.append(Diagnosis(code, severity, message, fix, rule, [self.ingress.ref()]))
 
-    def warn(self, suffix: str, message: str, fix: str, *, code: str = "ANNOTATION_VALUE_IGNORED",
-             rule: str = "ingress-nginx#11.2") -> None:
+    def warn(
+        self,
+        suffix: str,
+        message: str,
+        fix: str,
+        *,
+        code: str = "ANNOTATION_VALUE_IGNORED",
+        rule: str = "ingress-nginx#11.2",
+    ) -> None:
         text = f"Ingress {self.out.name}: {self.key(suffix)} {message}"
         self.out.warnings.append(text)
         self.diag(code, "warning", text, fix, rule)
@@ -336,11 +377,12 @@ class _Parser:
                 return value
         return None
 
-    def strict(self, suffix: str, value: str, pattern: re.Pattern[str], *, remove_space: bool, what: str,
-               fix: str) -> str:
+    def strict(
+        self, suffix: str, value: str, pattern: re.Pattern[str], *, remove_space: bool, what: str, fix: str
+    ) -> str:
         """A validator whose error propagates: the whole Ingress is dropped (ingress-nginx#1.4)."""
         checked = value.replace(" ", "") if remove_space else value
-        if pattern.search(checked) is None or "\r" in checked or "\n" in checked:
+        if not _match(pattern, checked):
             self.drop(suffix, value, f"fails validation ({what})", fix)
         return checked
 
@@ -380,8 +422,11 @@ class _Parser:
             if strict:
                 self.drop(suffix, value, "is not a boolean", f'Use {self.line(suffix, "true")} or "false".')
             shown = "the controller default" if default is None else f'"{str(default).lower()}"'
-            self.warn(suffix, f'value "{value}" is not a boolean; {shown} is used instead',
-                      f'Use {self.line(suffix, "true")} or "false".')
+            self.warn(
+                suffix,
+                f'value "{value}" is not a boolean; {shown} is used instead',
+                f'Use {self.line(suffix, "true")} or "false".',
+            )
             return default
         return b
 
@@ -395,7 +440,9 @@ class _Parser:
             return int(text)
         except ValueError:
             if strict:
-                self.drop(suffix, value, "is not a whole number", f"Use a plain integer, e.g. {self.line(suffix, '1')}.")
+                self.drop(
+                    suffix, value, "is not a whole number", f"Use a plain integer, e.g. {self.line(suffix, '1')}."
+                )
             return None
 
 
@@ -450,9 +497,9 @@ def _check_blocklist(p: _Parser) -> None:
                 p.diag(
                     "INGRESS_DROPPED_BLOCKED_WORD",
                     "error",
-                    f"Ingress {p.out.name} is ignored: {p.key(suffix)} contains \"{word}\", which is in the "
+                    f'Ingress {p.out.name} is ignored: {p.key(suffix)} contains "{word}", which is in the '
                     f"ConfigMap annotation-value-word-blocklist. Its hosts answer 404.",
-                    f"Remove \"{word}\" from {p.key(suffix)}, or remove it from annotation-value-word-blocklist "
+                    f'Remove "{word}" from {p.key(suffix)}, or remove it from annotation-value-word-blocklist '
                     f"in ConfigMap {p.config.configmap or 'ingress-nginx-controller'}.",
                     "ingress-nginx#1.4",
                 )
@@ -552,7 +599,7 @@ def _parse_snippets(p: _Parser) -> None:
 def _parse_rewrite(p: _Parser) -> None:
     target = p.get("rewrite-target")
     if target is not None:
-        if _REGEX_PATH_WITH_CAPTURE.search(target) and "\n" not in target and "\r" not in target:
+        if _match(_REGEX_PATH_WITH_CAPTURE, target):
             p.out.rewrite_target = target
         else:
             # Lenient: rewrite.go logs and continues without a rewrite (ingress-nginx#4.1).
@@ -570,7 +617,7 @@ def _parse_rewrite(p: _Parser) -> None:
     p.out.use_port_in_redirects = p.boolean("use-port-in-redirects", None)
     root = p.get("app-root")
     if root is not None:
-        valid = _REGEX_PATH_WITH_CAPTURE.search(root) is not None and root.startswith("/")
+        valid = _match(_REGEX_PATH_WITH_CAPTURE, root) and root.startswith("/")
         if valid and "://" not in root:
             p.out.app_root = root
         else:
@@ -583,7 +630,10 @@ def _parse_rewrite(p: _Parser) -> None:
     prefix = p.get("x-forwarded-prefix")
     if prefix is not None:
         p.out.x_forwarded_prefix = p.strict(
-            "x-forwarded-prefix", prefix, _REGEX_PATH_WITH_CAPTURE, remove_space=True,
+            "x-forwarded-prefix",
+            prefix,
+            _REGEX_PATH_WITH_CAPTURE,
+            remove_space=True,
             what="only A-Za-z0-9-._~/:$ are allowed",
             fix=f"Use a plain path prefix, e.g. {p.line('x-forwarded-prefix', '/api')}.",
         )
@@ -600,8 +650,14 @@ def _parse_redirect(p: _Parser) -> None:
     url_fix = "Percent-encode other characters; only A-Za-z0-9-._~/:,?&= are accepted."
     for suffix, value in (("temporal-redirect", temporal), ("permanent-redirect", permanent)):
         if value is not None:
-            p.strict(suffix, value, _URL_VALID, remove_space=False, what="characters outside A-Za-z0-9-._~/:,?&=",
-                     fix=url_fix)
+            p.strict(
+                suffix,
+                value,
+                _URL_VALID,
+                remove_space=False,
+                what="characters outside A-Za-z0-9-._~/:,?&=",
+                fix=url_fix,
+            )
     if temporal is not None:
         code = p.integer("temporal-redirect-code", strict=True)
         if code is None or not 300 <= code <= 307:
@@ -646,33 +702,56 @@ def _parse_backend(p: _Parser) -> None:
     vhost = p.get("upstream-vhost")
     if vhost is not None:
         p.out.upstream_vhost = p.strict(
-            "upstream-vhost", vhost.strip(), _IS_VALID_REGEX, remove_space=False,
-            what="not a valid server name", fix=f"Use a host name, e.g. {p.line('upstream-vhost', 'app.internal')}.",
+            "upstream-vhost",
+            vhost.strip(),
+            _IS_VALID_REGEX,
+            remove_space=False,
+            what="not a valid server name",
+            fix=f"Use a host name, e.g. {p.line('upstream-vhost', 'app.internal')}.",
         )
-    service_upstream = p.boolean("service-upstream", None)
-    p.out.service_upstream = p.config.service_upstream if service_upstream is None else service_upstream
+    raw_su = p.get("service-upstream")
+    # serviceupstream.go: absent -> ConfigMap value; present but not a boolean -> false.
+    p.out.service_upstream = p.config.service_upstream if raw_su is None else parse_bool(raw_su) is True
     p.out.ssl_passthrough = bool(p.boolean("ssl-passthrough", False, strict=True))
     aliases = p.get("server-alias")
     if aliases is not None:
         for alias in aliases.split(","):
-            p.strict("server-alias", alias.strip(), _IS_VALID_REGEX, remove_space=False, what="not a server name",
-                     fix=f"Use comma-separated host names, e.g. {p.line('server-alias', 'a.example.com')}.")
+            p.strict(
+                "server-alias",
+                alias.strip(),
+                _IS_VALID_REGEX,
+                remove_space=False,
+                what="not a server name",
+                fix=f"Use comma-separated host names, e.g. {p.line('server-alias', 'a.example.com')}.",
+            )
         p.out.server_alias = tuple(sorted({a.strip() for a in aliases.split(",") if a.strip()}))
     errors = p.get("custom-http-errors")
     if errors is not None:
-        p.strict("custom-http-errors", errors, _HTTP_ERRORS, remove_space=True, what="not a list of 4xx/5xx codes",
-                 fix=f"Use codes 400-599, e.g. {p.line('custom-http-errors', '404,503')}.")
+        p.strict(
+            "custom-http-errors",
+            errors,
+            _HTTP_ERRORS,
+            remove_space=True,
+            what="not a list of 4xx/5xx codes",
+            fix=f"Use codes 400-599, e.g. {p.line('custom-http-errors', '404,503')}.",
+        )
         p.out.custom_http_errors = tuple(int(c) for c in errors.replace(" ", "").split(",") if c)
     p.out.disable_proxy_intercept_errors = p.boolean("disable-proxy-intercept-errors", None)
     backend = p.get("default-backend")
     if backend is not None:
-        p.strict("default-backend", backend, _DNS1035, remove_space=False, what="not a Service name",
-                 fix=f"Use the name of a Service in namespace {p.ingress.namespace}.")
+        p.strict(
+            "default-backend",
+            backend,
+            _DNS1035,
+            remove_space=False,
+            what="not a Service name",
+            fix=f"Use the name of a Service in namespace {p.ingress.namespace}.",
+        )
         if p.snapshot.get("Service", p.ingress.namespace, backend) is None:
             # defaultbackend.go: a plain error, so the annotation is discarded and the Ingress still served.
             p.warn(
                 "default-backend",
-                f'names Service {p.ingress.namespace}/{backend}, which is not in the snapshot; the annotation is ignored',
+                f"names Service {p.ingress.namespace}/{backend}, which is not in the snapshot; the annotation is ignored",
                 f"Create Service {backend} in namespace {p.ingress.namespace} or fix the name.",
                 code="DEFAULT_BACKEND_SERVICE_MISSING",
                 rule="ingress-nginx#6.7",
@@ -682,14 +761,23 @@ def _parse_backend(p: _Parser) -> None:
     lb = p.get("load-balance")
     if lb is not None:
         if lb.strip().lower() not in LOAD_BALANCE_ALGORITHMS:
-            p.drop("load-balance", lb, f"is not one of {', '.join(LOAD_BALANCE_ALGORITHMS)}",
-                   f"Use {p.line('load-balance', 'ewma')} or round_robin.")
+            p.drop(
+                "load-balance",
+                lb,
+                f"is not one of {', '.join(LOAD_BALANCE_ALGORITHMS)}",
+                f"Use {p.line('load-balance', 'ewma')} or round_robin.",
+            )
         p.out.load_balance = lb.strip().lower()
     hash_by = p.get("upstream-hash-by")
     if hash_by is not None:
-        p.out.upstream_hash_by = p.strict("upstream-hash-by", hash_by, _HASH_BY, remove_space=True,
-                                          what="not an nginx variable expression",
-                                          fix=f"Use e.g. {p.line('upstream-hash-by', '$request_uri')}.")
+        p.out.upstream_hash_by = p.strict(
+            "upstream-hash-by",
+            hash_by,
+            _HASH_BY,
+            remove_space=True,
+            what="not an nginx variable expression",
+            fix=f"Use e.g. {p.line('upstream-hash-by', '$request_uri')}.",
+        )
     p.boolean("upstream-hash-by-subset", False, strict=True)
     p.integer("upstream-hash-by-subset-size", strict=True)
 
@@ -713,8 +801,7 @@ def _parse_proxy(p: _Parser) -> None:
             digits = "".join(c for c in value if c.isdigit()) or str(default)
             p.warn(
                 suffix,
-                f'value "{value}" is not a whole number of seconds; it is silently replaced by the default '
-                f"{default} s",
+                f'value "{value}" is not a whole number of seconds; it is silently replaced by the default {default} s',
                 f"Write seconds without a unit: {p.line(suffix, digits)}.",
                 code="TIMEOUT_WITH_UNITS_IGNORED",
                 rule="ingress-nginx#8.1",
@@ -723,16 +810,24 @@ def _parse_proxy(p: _Parser) -> None:
     if size is not None:
         n = parse_size(size.replace(" ", ""))
         if n is None:
-            p.warn("proxy-body-size", f'value "{size}" is not an nginx size; the default is used',
-                   f"Use e.g. {p.line('proxy-body-size', '8m')} (0 = unlimited).", rule="ingress-nginx#8.6")
+            p.warn(
+                "proxy-body-size",
+                f'value "{size}" is not an nginx size; the default is used',
+                f"Use e.g. {p.line('proxy-body-size', '8m')} (0 = unlimited).",
+                rule="ingress-nginx#8.6",
+            )
         else:
             p.out.proxy_body_size = n
     buf = p.get("proxy-buffer-size")
     if buf is not None:
         n = parse_size(buf.replace(" ", ""))
         if n is None:
-            p.warn("proxy-buffer-size", f'value "{buf}" is not an nginx size; the default is used',
-                   f"Use e.g. {p.line('proxy-buffer-size', '16k')}.", rule="ingress-nginx#8.7")
+            p.warn(
+                "proxy-buffer-size",
+                f'value "{buf}" is not an nginx size; the default is used',
+                f"Use e.g. {p.line('proxy-buffer-size', '16k')}.",
+                rule="ingress-nginx#8.7",
+            )
         else:
             p.out.proxy_buffer_size = n
     for suffix, attr in (
@@ -759,8 +854,12 @@ def _parse_canary(p: _Parser) -> None:
         try:
             return int(value)
         except ValueError:
-            p.warn(suffix, f'value "{value}" is not a whole number; {default} is used',
-                   f"Use e.g. {p.line(suffix, str(default))}.", rule="ingress-nginx#7.3")
+            p.warn(
+                suffix,
+                f'value "{value}" is not a whole number; {default} is used',
+                f"Use e.g. {p.line(suffix, str(default))}.",
+                rule="ingress-nginx#7.3",
+            )
             return default
 
     weight = _int("canary-weight", 0)
@@ -771,13 +870,29 @@ def _parse_canary(p: _Parser) -> None:
     cookie = p.get("canary-by-cookie")
     if not enabled:
         if weight > 0 or header or header_value or header_pattern or cookie:
-            present = [p.key(s) for s in ("canary-weight", "canary-by-header", "canary-by-header-value",
-                                          "canary-by-header-pattern", "canary-by-cookie") if p.get(s) is not None]
-            text = (f"Ingress {p.out.name}: {', '.join(present)} set without {p.key('canary')}: \"true\"; the canary "
-                    "settings are discarded and the Ingress is served as an ordinary Ingress")
+            present = [
+                p.key(s)
+                for s in (
+                    "canary-weight",
+                    "canary-by-header",
+                    "canary-by-header-value",
+                    "canary-by-header-pattern",
+                    "canary-by-cookie",
+                )
+                if p.get(s) is not None
+            ]
+            text = (
+                f'Ingress {p.out.name}: {", ".join(present)} set without {p.key("canary")}: "true"; the canary '
+                "settings are discarded and the Ingress is served as an ordinary Ingress"
+            )
             p.out.warnings.append(text)
-            p.diag("CANARY_ANNOTATIONS_WITHOUT_CANARY", "warning", text, f"Add {p.line('canary', 'true')}.",
-                   "ingress-nginx#7.1")
+            p.diag(
+                "CANARY_ANNOTATIONS_WITHOUT_CANARY",
+                "warning",
+                text,
+                f"Add {p.line('canary', 'true')}.",
+                "ingress-nginx#7.1",
+            )
         return
     p.out.canary = Canary(
         by_header=header,
@@ -805,9 +920,12 @@ def _parse_access(p: _Parser) -> None:
         cidrs = _parse_cidrs(value)
         if cidrs is None:
             used = suffix if p.get(suffix) is not None else aliases[0]
-            p.deny(used, f'value "{value}" is not a comma-separated list of IPs/CIDRs',
-                   f"Fix the list, e.g. {p.line(used, '10.0.0.0/8,192.168.1.5')} (no empty entries).",
-                   "CIDR_LIST_INVALID")
+            p.deny(
+                used,
+                f'value "{value}" is not a comma-separated list of IPs/CIDRs',
+                f"Fix the list, e.g. {p.line(used, '10.0.0.0/8,192.168.1.5')} (no empty entries).",
+                "CIDR_LIST_INVALID",
+            )
             continue
         setattr(p.out, attr, cidrs)
     p.out.satisfy_any = (p.get("satisfy") or "").strip() == "any"
@@ -823,46 +941,76 @@ def _parse_basic_auth(p: _Parser) -> None:
     # authTypeRegex "basic|digest" is unanchored and case-sensitive; a failure propagates (Ingress dropped).
     checked = auth_type.replace(" ", "")
     if "basic" not in checked and "digest" not in checked:
-        p.drop("auth-type", auth_type, 'is not "basic" or "digest" (lower case)', f"Use {p.line('auth-type', 'basic')}.")
+        p.drop(
+            "auth-type", auth_type, 'is not "basic" or "digest" (lower case)', f"Use {p.line('auth-type', 'basic')}."
+        )
     p.out.auth_type = "digest" if "digest" in checked and "basic" not in checked else "basic"
     secret_type = p.get("auth-secret-type")
     if secret_type is not None:
         st = secret_type.replace(" ", "")
         if "auth-file" not in st and "auth-map" not in st:
-            p.drop("auth-secret-type", secret_type, 'is not "auth-file" or "auth-map"',
-                   f"Use {p.line('auth-secret-type', 'auth-file')}.")
+            p.drop(
+                "auth-secret-type",
+                secret_type,
+                'is not "auth-file" or "auth-map"',
+                f"Use {p.line('auth-secret-type', 'auth-file')}.",
+            )
         p.out.auth_secret_type = st
         if st not in ("auth-file", "auth-map"):
-            p.deny("auth-secret-type", f'value "{secret_type}" must be exactly auth-file or auth-map',
-                   f"Use {p.line('auth-secret-type', 'auth-file')}.", "AUTH_SECRET_TYPE_INVALID")
+            p.deny(
+                "auth-secret-type",
+                f'value "{secret_type}" must be exactly auth-file or auth-map',
+                f"Use {p.line('auth-secret-type', 'auth-file')}.",
+                "AUTH_SECRET_TYPE_INVALID",
+            )
     realm = p.get("auth-realm")
     if realm is not None:
-        p.strict("auth-realm", realm, _CHARS_WITH_SPACE, remove_space=False, what="characters outside A-Za-z0-9-._~/: ",
-                 fix=f"Use a plain text realm, e.g. {p.line('auth-realm', 'Authentication Required')}.")
+        p.strict(
+            "auth-realm",
+            realm,
+            _CHARS_WITH_SPACE,
+            remove_space=False,
+            what="characters outside A-Za-z0-9-._~/: ",
+            fix=f"Use a plain text realm, e.g. {p.line('auth-realm', 'Authentication Required')}.",
+        )
         p.out.auth_realm = realm
     secret = p.get("auth-secret")
     ns = p.ingress.namespace or "default"
     if secret is None:
-        p.deny("auth-secret", "is missing although auth-type is set",
-               f"Add {p.line('auth-secret', 'basic-auth')} naming a Secret with an htpasswd key 'auth'.",
-               "AUTH_SECRET_MISSING")
+        p.deny(
+            "auth-secret",
+            "is missing although auth-type is set",
+            f"Add {p.line('auth-secret', 'basic-auth')} naming a Secret with an htpasswd key 'auth'.",
+            "AUTH_SECRET_MISSING",
+        )
         return
-    ref = _secret_ref(secret.strip(), ns) if _BASIC_CHARS.search(secret.replace(" ", "")) else None
+    ref = _secret_ref(secret.strip(), ns) if _match(_BASIC_CHARS, secret.replace(" ", "")) else None
     if ref is None:
-        p.deny("auth-secret", f'value "{secret}" is not a Secret name or namespace/name',
-               f"Use {p.line('auth-secret', 'basic-auth')}.", "AUTH_SECRET_MISSING")
+        p.deny(
+            "auth-secret",
+            f'value "{secret}" is not a Secret name or namespace/name',
+            f"Use {p.line('auth-secret', 'basic-auth')}.",
+            "AUTH_SECRET_MISSING",
+        )
         return
     sns, sname = ref
     p.out.auth_secret = f"{sns}/{sname}"
     if sns != ns and not p.config.allow_cross_namespace_resources:
-        p.deny("auth-secret", f"refers to Secret {sns}/{sname} in another namespace, which is not allowed",
-               f"Copy the Secret into namespace {ns}, or set allow-cross-namespace-resources: \"true\" in the "
-               "ConfigMap.", "AUTH_SECRET_MISSING")
+        p.deny(
+            "auth-secret",
+            f"refers to Secret {sns}/{sname} in another namespace, which is not allowed",
+            f'Copy the Secret into namespace {ns}, or set allow-cross-namespace-resources: "true" in the ConfigMap.',
+            "AUTH_SECRET_MISSING",
+        )
         return
     if p.snapshot.get("Secret", sns, sname) is None:
-        p.deny("auth-secret", f"names Secret {sns}/{sname}, which is not in the snapshot",
-               f"Create Secret {sname} in namespace {sns} with an htpasswd key 'auth' "
-               "(kubectl create secret generic ... --from-file=auth).", "AUTH_SECRET_MISSING")
+        p.deny(
+            "auth-secret",
+            f"names Secret {sns}/{sname}, which is not in the snapshot",
+            f"Create Secret {sname} in namespace {sns} with an htpasswd key 'auth' "
+            "(kubectl create secret generic ... --from-file=auth).",
+            "AUTH_SECRET_MISSING",
+        )
 
 
 # ---- ingress-nginx#9.3: external auth ----------------------------------------------------------------------------------
@@ -889,43 +1037,66 @@ def _parse_external_auth(p: _Parser) -> None:
     url = p.get("auth-url")
     if url is None:
         return
-    checked = p.strict("auth-url", url, _URL_WITH_NGINX_VARIABLE, remove_space=True,
-                       what="characters outside A-Za-z0-9-._~/:,?&=$",
-                       fix="Percent-encode other characters in auth-url.")
+    checked = p.strict(
+        "auth-url",
+        url,
+        _URL_WITH_NGINX_VARIABLE,
+        remove_space=True,
+        what="characters outside A-Za-z0-9-._~/:,?&=$",
+        fix="Percent-encode other characters in auth-url.",
+    )
     problem = _auth_url_problem(checked)
     if problem is not None:
-        p.deny("auth-url", f'value "{url}" {problem}',
-               f"Use an absolute URL, e.g. {p.line('auth-url', 'http://oauth2-proxy.auth.svc.cluster.local/oauth2/auth')}.",
-               "AUTH_URL_INVALID")
+        p.deny(
+            "auth-url",
+            f'value "{url}" {problem}',
+            f"Use an absolute URL, e.g. {p.line('auth-url', 'http://oauth2-proxy.auth.svc.cluster.local/oauth2/auth')}.",
+            "AUTH_URL_INVALID",
+        )
         return
     p.out.auth_url = checked
     method = p.get("auth-method")
     if method is not None:
-        if _METHODS.search(method.replace(" ", "")) is None:
-            p.deny("auth-method", f'value "{method}" is not an HTTP method', f"Use {p.line('auth-method', 'GET')}.",
-                   "AUTH_URL_INVALID")
+        if not _match(_METHODS, method.replace(" ", "")):
+            p.deny(
+                "auth-method",
+                f'value "{method}" is not an HTTP method',
+                f"Use {p.line('auth-method', 'GET')}.",
+                "AUTH_URL_INVALID",
+            )
             return
         p.out.auth_method = method.replace(" ", "")
     signin = p.get("auth-signin")
     if signin is not None:
-        if _URL_WITH_NGINX_VARIABLE.search(signin.replace(" ", "")):
+        if _match(_URL_WITH_NGINX_VARIABLE, signin.replace(" ", "")):
             p.out.auth_signin = signin.replace(" ", "")
         else:
-            p.warn("auth-signin", f'value "{signin}" has invalid characters and is ignored',
-                   "Percent-encode other characters in auth-signin.", rule="ingress-nginx#9.3")
+            p.warn(
+                "auth-signin",
+                f'value "{signin}" has invalid characters and is ignored',
+                "Percent-encode other characters in auth-signin.",
+                rule="ingress-nginx#9.3",
+            )
     param = p.get("auth-signin-redirect-param")
     if param is not None:
-        if _URL_VALID.search(param.replace(" ", "")):
+        if _match(_URL_VALID, param.replace(" ", "")):
             p.out.auth_signin_redirect_param = param.replace(" ", "")
         else:
-            p.warn("auth-signin-redirect-param", f'value "{param}" has invalid characters; "rd" is used',
-                   f"Use e.g. {p.line('auth-signin-redirect-param', 'rd')}.", rule="ingress-nginx#9.3")
+            p.warn(
+                "auth-signin-redirect-param",
+                f'value "{param}" has invalid characters; "rd" is used',
+                f"Use e.g. {p.line('auth-signin-redirect-param', 'rd')}.",
+                rule="ingress-nginx#9.3",
+            )
     headers = p.get("auth-response-headers")
     if headers is not None:
-        if _HEADERS_VARIABLE.search(headers.replace(" ", "")) is None:
-            p.deny("auth-response-headers", f'value "{headers}" is not a list of header names',
-                   f"Use e.g. {p.line('auth-response-headers', 'X-Auth-Request-User, X-Auth-Request-Email')}.",
-                   "AUTH_URL_INVALID")
+        if not _match(_HEADERS_VARIABLE, headers.replace(" ", "")):
+            p.deny(
+                "auth-response-headers",
+                f'value "{headers}" is not a list of header names',
+                f"Use e.g. {p.line('auth-response-headers', 'X-Auth-Request-User, X-Auth-Request-Email')}.",
+                "AUTH_URL_INVALID",
+            )
             return
         p.out.auth_response_headers = tuple(h.strip() for h in headers.split(",") if h.strip())
     p.out.auth_always_set_cookie = bool(p.boolean("auth-always-set-cookie", False))
@@ -937,7 +1108,16 @@ def _parse_external_auth(p: _Parser) -> None:
 def _parse_cors(p: _Parser) -> None:
     p.out.enable_cors = bool(p.boolean("enable-cors", False))
     origins = p.get("cors-allow-origin")
-    if origins is not None:
+    if origins is not None and not _cors_origins_valid(origins.replace(" ", "")):
+        # The annotation-level validator fails: cors.go falls back to "*", i.e. every origin is allowed.
+        p.warn(
+            "cors-allow-origin",
+            f'value "{origins}" fails validation; the default "*" (any origin) is used',
+            f"List origins as scheme://host[:port], e.g. {p.line('cors-allow-origin', 'https://a.example.com')}.",
+            code="CORS_ORIGIN_INVALID",
+            rule="ingress-nginx#9.6",
+        )
+    elif origins is not None:
         kept: list[str] = []
         for origin in origins.split(","):
             origin = origin.strip()
@@ -946,17 +1126,21 @@ def _parse_cors(p: _Parser) -> None:
             if origin == "*":
                 kept = ["*"]
                 break
-            if _CORS_ORIGIN.search(origin) is None:
-                p.warn("cors-allow-origin", f'entry "{origin}" is not scheme://host[:port]; skipped',
-                       "List origins as scheme://host[:port], comma-separated.", rule="ingress-nginx#9.6")
+            if not _match(_CORS_ORIGIN, origin):
+                p.warn(
+                    "cors-allow-origin",
+                    f'entry "{origin}" is not scheme://host[:port]; skipped',
+                    "List origins as scheme://host[:port], comma-separated.",
+                    rule="ingress-nginx#9.6",
+                )
                 continue
             kept.append(origin)
         p.out.cors_allow_origin = tuple(kept)
     headers = p.get("cors-allow-headers")
-    if headers is not None and _HEADERS_VARIABLE.search(headers):
+    if headers is not None and _match(_HEADERS_VARIABLE, headers):
         p.out.cors_allow_headers = headers
     methods = p.get("cors-allow-methods")
-    if methods is not None and _CORS_METHODS.search(methods):
+    if methods is not None and _cors_methods_ok(methods):
         p.out.cors_allow_methods = methods
     p.out.cors_allow_credentials = bool(p.boolean("cors-allow-credentials", True))
     expose = p.get("cors-expose-headers")
@@ -967,8 +1151,12 @@ def _parse_cors(p: _Parser) -> None:
         try:
             p.out.cors_max_age = int(max_age)
         except ValueError:
-            p.warn("cors-max-age", f'value "{max_age}" is not a whole number; {DEFAULT_CORS_MAX_AGE} is used',
-                   f"Use e.g. {p.line('cors-max-age', '600')}.", rule="ingress-nginx#9.6")
+            p.warn(
+                "cors-max-age",
+                f'value "{max_age}" is not a whole number; {DEFAULT_CORS_MAX_AGE} is used',
+                f"Use e.g. {p.line('cors-max-age', '600')}.",
+                rule="ingress-nginx#9.6",
+            )
 
 
 # ---- ingress-nginx#12: session affinity -------------------------------------------------------------------------------
@@ -979,8 +1167,12 @@ def _parse_affinity(p: _Parser) -> None:
     if kind is None:
         return
     if kind.strip().lower() != "cookie":
-        p.warn("affinity", f'value "{kind}" is not "cookie"; no session affinity', f"Use {p.line('affinity', 'cookie')}.",
-               rule="ingress-nginx#12.1")
+        p.warn(
+            "affinity",
+            f'value "{kind}" is not "cookie"; no session affinity',
+            f"Use {p.line('affinity', 'cookie')}.",
+            rule="ingress-nginx#12.1",
+        )
         return
     a = Affinity()
     mode = (p.get("affinity-mode") or "").strip().lower()
@@ -988,20 +1180,20 @@ def _parse_affinity(p: _Parser) -> None:
     behavior = (p.get("affinity-canary-behavior") or "").strip().lower()
     a.canary_behavior = behavior if behavior in ("sticky", "legacy") else "sticky"
     name = p.get("session-cookie-name")
-    if name is not None and _BASIC_CHARS.search(name.replace(" ", "")):
+    if name is not None and _match(_BASIC_CHARS, name.replace(" ", "")):
         a.cookie_name = name.replace(" ", "")
     path = p.get("session-cookie-path")
-    if path is not None and _URL_VALID.search(path.replace(" ", "")):
+    if path is not None and _match(_URL_VALID, path.replace(" ", "")):
         a.cookie_path = path.replace(" ", "")
     secure = p.get("session-cookie-secure")
     if secure is not None:
         a.secure = parse_bool(secure)
     domain = p.get("session-cookie-domain")
-    if domain is not None and _BASIC_CHARS.search(domain.replace(" ", "")):
+    if domain is not None and _match(_BASIC_CHARS, domain.replace(" ", "")):
         a.domain = domain.replace(" ", "")
     for suffix, attr in (("session-cookie-expires", "expires"), ("session-cookie-max-age", "max_age")):
         value = p.get(suffix)
-        if value is not None and _COOKIE_EXPIRES.search(value.strip()):
+        if value is not None and _match(_COOKIE_EXPIRES, value.strip()):
             setattr(a, attr, value.strip())
     samesite = (p.get("session-cookie-samesite") or "").strip()
     if samesite.lower() in ("none", "lax", "strict"):
@@ -1019,35 +1211,58 @@ def _parse_proxy_ssl(p: _Parser) -> None:
     if secret is None:
         if ignored:
             # proxyssl.go returns before reading anything else (ingress-nginx#10.2, #14.10).
-            text = (f"Ingress {p.out.name}: {', '.join(p.key(s) for s in ignored)} "
-                    f"{'has' if len(ignored) == 1 else 'have'} no effect without {p.key('proxy-ssl-secret')}: "
-                    "no SNI is sent and the certificate is not verified")
+            text = (
+                f"Ingress {p.out.name}: {', '.join(p.key(s) for s in ignored)} "
+                f"{'has' if len(ignored) == 1 else 'have'} no effect without {p.key('proxy-ssl-secret')}: "
+                "no SNI is sent and the certificate is not verified"
+            )
             p.out.warnings.append(text)
-            p.diag("PROXY_SSL_WITHOUT_SECRET", "warning", text,
-                   f"Add {p.line('proxy-ssl-secret', f'{p.ingress.namespace}/backend-ca')} (a Secret with ca.crt).",
-                   "ingress-nginx#10.2")
+            p.diag(
+                "PROXY_SSL_WITHOUT_SECRET",
+                "warning",
+                text,
+                f"Add {p.line('proxy-ssl-secret', f'{p.ingress.namespace}/backend-ca')} (a Secret with ca.crt).",
+                "ingress-nginx#10.2",
+            )
         return
-    p.strict("proxy-ssl-secret", secret, _BASIC_CHARS, remove_space=True, what="not a namespace/name",
-             fix=f"Use {p.line('proxy-ssl-secret', f'{p.ingress.namespace}/backend-ca')}.")
+    p.strict(
+        "proxy-ssl-secret",
+        secret,
+        _BASIC_CHARS,
+        remove_space=True,
+        what="not a namespace/name",
+        fix=f"Use {p.line('proxy-ssl-secret', f'{p.ingress.namespace}/backend-ca')}.",
+    )
     parts = secret.replace(" ", "").split("/")
     if len(parts) != 2:
-        p.deny("proxy-ssl-secret", f'value "{secret}" is not in the form namespace/name',
-               f"Use {p.line('proxy-ssl-secret', f'{p.ingress.namespace}/{parts[-1]}')}.", "PROXY_SSL_SECRET_MISSING")
+        p.deny(
+            "proxy-ssl-secret",
+            f'value "{secret}" is not in the form namespace/name',
+            f"Use {p.line('proxy-ssl-secret', f'{p.ingress.namespace}/{parts[-1]}')}.",
+            "PROXY_SSL_SECRET_MISSING",
+        )
         return
     sns, sname = parts
     if sns != p.ingress.namespace and not p.config.allow_cross_namespace_resources:
-        p.deny("proxy-ssl-secret", f"refers to Secret {sns}/{sname} in another namespace, which is not allowed",
-               f"Copy the Secret into namespace {p.ingress.namespace}.", "PROXY_SSL_SECRET_MISSING")
+        p.deny(
+            "proxy-ssl-secret",
+            f"refers to Secret {sns}/{sname} in another namespace, which is not allowed",
+            f"Copy the Secret into namespace {p.ingress.namespace}.",
+            "PROXY_SSL_SECRET_MISSING",
+        )
         return
     if p.snapshot.get("Secret", sns, sname) is None:
-        p.deny("proxy-ssl-secret", f"names Secret {sns}/{sname}, which is not in the snapshot",
-               f"Create Secret {sname} in namespace {sns} with ca.crt (and tls.crt/tls.key for client certificates).",
-               "PROXY_SSL_SECRET_MISSING")
+        p.deny(
+            "proxy-ssl-secret",
+            f"names Secret {sns}/{sname}, which is not in the snapshot",
+            f"Create Secret {sname} in namespace {sns} with ca.crt (and tls.crt/tls.key for client certificates).",
+            "PROXY_SSL_SECRET_MISSING",
+        )
         return
     p.out.proxy_ssl_secret = f"{sns}/{sname}"
     p.out.proxy_ssl_verify = (p.get("proxy-ssl-verify") or "").strip() == "on"
     name = p.get("proxy-ssl-name")
-    if name is not None and _IS_VALID_REGEX.search(name.strip()):
+    if name is not None and _match(_IS_VALID_REGEX, name.strip()):
         p.out.proxy_ssl_name = name.strip()
     p.out.proxy_ssl_server_name = (p.get("proxy-ssl-server-name") or "").strip() == "on"
 
@@ -1056,8 +1271,12 @@ def _parse_proxy_ssl(p: _Parser) -> None:
 
 
 def _parse_rate_limits(p: _Parser) -> None:
-    for suffix, attr in (("limit-connections", "limit_connections"), ("limit-rps", "limit_rps"),
-                         ("limit-rpm", "limit_rpm"), ("limit-burst-multiplier", "limit_burst_multiplier")):
+    for suffix, attr in (
+        ("limit-connections", "limit_connections"),
+        ("limit-rps", "limit_rps"),
+        ("limit-rpm", "limit_rpm"),
+        ("limit-burst-multiplier", "limit_burst_multiplier"),
+    ):
         n = p.integer(suffix, strict=True)
         if n is not None:
             setattr(p.out, attr, n)

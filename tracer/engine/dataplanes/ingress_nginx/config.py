@@ -200,7 +200,7 @@ def risk_rank(level: str) -> int:
 def _p_bool(v: str) -> bool:
     b = parse_bool(v)
     if b is None:
-        raise ValueError("not a boolean (use \"true\" or \"false\")")
+        raise ValueError('not a boolean (use "true" or "false")')
     return b
 
 
@@ -216,20 +216,20 @@ def _p_seconds_int(v: str) -> int:
     try:
         return int(v.strip())
     except ValueError:
-        raise ValueError("not a whole number of seconds (no units: \"60\", not \"60s\")") from None
+        raise ValueError('not a whole number of seconds (no units: "60", not "60s")') from None
 
 
 def _p_size(v: str) -> int:
     n = parse_size(v)
     if n is None:
-        raise ValueError("not an nginx size such as \"1m\", \"8k\" or \"0\"")
+        raise ValueError('not an nginx size such as "1m", "8k" or "0"')
     return n
 
 
 def _p_duration(v: str) -> int:
     n = parse_duration_seconds(v)
     if n is None:
-        raise ValueError("not an nginx time such as \"240s\"")
+        raise ValueError('not an nginx time such as "240s"')
     return n
 
 
@@ -284,7 +284,7 @@ def _p_choice(*choices: str) -> Callable[[str], str]:
 def _p_large_buffers(v: str) -> str:
     parts = v.split()
     if len(parts) != 2 or not parts[0].isdigit() or parse_size(parts[1]) is None:
-        raise ValueError("not \"<number> <size>\" such as \"4 8k\"")
+        raise ValueError('not "<number> <size>" such as "4 8k"')
     return " ".join(parts)
 
 
@@ -371,7 +371,7 @@ def _custom_http_errors(value: str, warn: Callable[[str], None]) -> tuple[int, .
         try:
             codes.append(int(item))
         except ValueError:
-            warn(f"custom-http-errors entry {item!r} is not an HTTP status code; skipped")
+            warn(f"custom-http-errors: entry {item!r} is not an HTTP status code; skipped")
     return tuple(codes)
 
 
@@ -565,8 +565,10 @@ def read_controller_config(snapshot: Snapshot, controller_class: str | None = No
         if f.get("watch-namespace-selector"):
             if f.get("watch-namespace"):
                 # flags.go refuses to start with both; keep --watch-namespace and say so (ingress-nginx#1.3).
-                warn("--watch-namespace and --watch-namespace-selector are mutually exclusive; the controller "
-                     "would not start. Using --watch-namespace only")
+                warn(
+                    "--watch-namespace and --watch-namespace-selector are mutually exclusive; the controller "
+                    "would not start. Using --watch-namespace only"
+                )
             else:
                 values["watch_namespace_selector"] = _parse_selector(str(f["watch-namespace-selector"]), warn)
         configmap_ref = str(f.get("configmap") or "").strip()
@@ -590,7 +592,9 @@ def _find_configmap(snapshot: Snapshot, ref: str, controller_ns: str, warn: Call
         if cm is None:
             warn(f"--configmap={ref}: ConfigMap {ns}/{name} is not in the snapshot; using the built-in defaults")
         return cm
-    namespaces = [controller_ns] if controller_ns else sorted({o.namespace or "" for o in snapshot.of_kind("ConfigMap")})
+    namespaces = (
+        [controller_ns] if controller_ns else sorted({o.namespace or "" for o in snapshot.of_kind("ConfigMap")})
+    )
     for name in FALLBACK_CONFIGMAP_NAMES:
         for ns in namespaces:
             cm = snapshot.get("ConfigMap", ns, name)
@@ -614,9 +618,7 @@ def _read_configmap(cm: K8sObject, warn: Callable[[str], None]) -> dict[str, Any
             value = "" if raw_value is None else str(raw_value)
         attr = key.replace("-", "_")
         if key == "custom-http-errors":
-            out[attr] = _custom_http_errors(
-                value, lambda m: warn(f"ConfigMap {cm.namespace}/{cm.name} key {key}: {m}")
-            )
+            out[attr] = _custom_http_errors(value, lambda m: warn(f"ConfigMap {cm.namespace}/{cm.name} key {m}"))
             continue
         parser = _CONFIGMAP_PARSERS.get(key)
         if parser is None:
@@ -631,7 +633,9 @@ def _read_configmap(cm: K8sObject, warn: Callable[[str], None]) -> dict[str, Any
             )
         except ValueError as exc:
             default = defaults[attr]
-            warn(f"ConfigMap {cm.namespace}/{cm.name} key {key}: value {value!r} is {exc}; using the default {default!r}")
+            warn(
+                f"ConfigMap {cm.namespace}/{cm.name} key {key}: value {value!r} is {exc}; using the default {default!r}"
+            )
     if "large_client_header_buffers" in out:
         out["large_client_header_buffer_size"] = parse_size(out["large_client_header_buffers"].split()[1])
     return out

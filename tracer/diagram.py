@@ -1,0 +1,282 @@
+"""Pure layout for the flow diagram and text summaries of a trace-v1 request (no Django imports).
+
+The SVG itself is a Django template (templates/tracer/diagram.svg) fed with the numbers computed here:
+one lane per component group, one arrow per hop, and the response arrow back to the browser. Every arrow
+carries its status as text ("200 OK", "refused"), so colour is never the only signal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+# Lane id, title. Order is the order of the path into the cluster.
+LANES: tuple[tuple[str, str], ...] = (
+    ("browser", "Browser"),
+    ("dns", "DNS"),
+    ("entry", "Load balancer / Node"),
+    ("kube-proxy", "kube-proxy"),
+    ("controller", "Controller"),
+    ("service", "Service"),
+    ("pod", "Pod"),
+)
+COMPONENT_LANE = {
+    "browser": "browser",
+    "dns": "dns",
+    "load-balancer": "entry",
+    "node": "entry",
+    "kube-proxy": "kube-proxy",
+    "controller": "controller",
+    "auth": "controller",
+    "service": "service",
+    "endpoints": "pod",
+    "pod": "pod",
+}
+L4_OUTCOMES = {
+    "refused": "connection refused",
+    "timeout": "timeout",
+    "reset": "connection reset",
+    "tls-error": "TLS error",
+    "websocket-closed": "WebSocket closed",
+}
+ERROR_TEXT = {
+    "connection-refused": "connection refused",
+    "timeout": "timeout",
+    "reset": "connection reset",
+    "tls-error": "TLS error",
+    "websocket-closed": "WebSocket closed",
+}
+
+LANE_W = 150
+MARGIN = 16
+HEADER_H = 44
+ROW_H = 58
+CHAR_W = 6.6  # average width of a 12px system-font character
+
+
+def reason_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def status_text(status: int | None, outcome: str = "forward", error: str | None = None) -> str:
+    """What an arrow says: "200 OK", "503 Service Unavailable", "connection refused", "forwarded"."""
+    if outcome in L4_OUTCOMES:
+        return L4_OUTCOMES[outcome]
+    if status is not None:
+        phrase = reason_phrase(status)
+        return f"{status} {phrase}".strip()
+    if error:
+        return ERROR_TEXT.get(error, error)
+    return "forwarded" if outcome == "forward" else outcome
+
+
+def outcome_class(status: int | None, outcome: str = "forward", error: str | None = None) -> str:
+    """CSS class for the colour: ok, redirect, client-error, server-error, l4, neutral."""
+    if outcome in L4_OUTCOMES or (status is None and error):
+        return "l4"
+    if status is None:
+        return "neutral"
+    if status < 300:
+        return "ok"
+    if status < 400:
+        return "redirect"
+    if status < 500:
+        return "client-error"
+    return "server-error"
+
+
+def truncate(text: str, width: float) -> str:
+    limit = max(4, int(width / CHAR_W))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass
+class Lane:
+    id: str
+    title: str
+    x: float
+    index: int
+
+
+@dataclass
+class Arrow:
+    hop: int  # index into hops, -1 for the response arrow
+    x1: float
+    x2: float
+    y: float
+    name: str
+    label: str
+    css: str
+    title: str
+    dashed: bool = False
+    self_loop: bool = False
+    side_box: bool = False
+    head: str = ""  # polygon points of the arrow head
+    text_x: float = 0
+    box_x: float = 0
+    box_w: float = 0
+
+
+@dataclass
+class Diagram:
+    width: float
+    height: float
+    lanes: list[Lane] = field(default_factory=list)
+    arrows: list[Arrow] = field(default_factory=list)
+    request_label: str = ""
+    final_label: str = ""
+    final_css: str = "neutral"
+    lane_bottom: float = 0
+
+
+def _head(x1: float, x2: float, y: float) -> str:
+    d = 1 if x2 >= x1 else -1
+    return f"{x2:.1f},{y:.1f} {x2 - 9 * d:.1f},{y - 5:.1f} {x2 - 9 * d:.1f},{y + 5:.1f}"
+
+
+def layout(req: dict[str, Any]) -> Diagram:
+    """Compute the diagram of one request of a trace-v1 document."""
+    hops: list[dict[str, Any]] = list(req.get("hops") or [])
+    used = {"browser"} | {COMPONENT_LANE.get(str(h.get("component")), "controller") for h in hops}
+    lanes = [
+        Lane(lid, title, MARGIN + LANE_W / 2 + i * LANE_W, i)
+        for i, (lid, title) in enumerate(lane for lane in LANES if lane[0] in used)
+    ]
+    by_id = {lane.id: lane for lane in lanes}
+    diagram = Diagram(width=MARGIN * 2 + LANE_W * len(lanes), height=0, lanes=lanes)
+    method = (req.get("request") or {}).get("method", "GET")
+    url = (req.get("request") or {}).get("url", "")
+    diagram.request_label = f"{method} {url}"
+
+    y = HEADER_H + 34.0
+    prev = by_id["browser"]
+    last_lane = prev
+    for i, hop in enumerate(hops):
+        component = str(hop.get("component") or "")
+        lane = by_id[COMPONENT_LANE.get(component, "controller")]
+        status, outcome = hop.get("status"), str(hop.get("outcome") or "forward")
+        label = status_text(status, outcome)
+        css = outcome_class(status, outcome)
+        name = str(hop.get("name") or component)
+        dashed = hop.get("confidence") in ("assumed", "inferred")
+        summary = str(hop.get("summary") or "")
+        arrow = Arrow(
+            hop=i,
+            x1=prev.x,
+            x2=lane.x,
+            y=y,
+            name=f"{i + 1}. {name}",
+            label=label + (" (assumed)" if hop.get("confidence") == "assumed" else ""),
+            css=css,
+            title=f"{component}: {summary}" if summary else component,
+            dashed=dashed,
+        )
+        if component == "auth":
+            # Auth is a side box next to the controller lane.
+            arrow.side_box = True
+            arrow.box_x, arrow.box_w = lane.x + 10, LANE_W - 24
+            arrow.text_x = arrow.box_x + 6
+            arrow.name = truncate(arrow.name, arrow.box_w - 10)
+            arrow.label = truncate(arrow.label, arrow.box_w - 10)
+        elif lane is prev:
+            # Same lane (browser start, load balancer then node): an activation box on the lane.
+            arrow.self_loop = True
+            arrow.box_x, arrow.box_w = lane.x - LANE_W / 2 + 8, LANE_W - 16
+            arrow.text_x = lane.x
+            arrow.name = truncate(arrow.name, arrow.box_w - 8)
+            arrow.label = truncate(arrow.label, arrow.box_w - 8)
+        else:
+            span = abs(lane.x - prev.x)
+            arrow.head = _head(prev.x, lane.x, y)
+            arrow.text_x = (prev.x + lane.x) / 2
+            arrow.name = truncate(arrow.name, span - 12)
+            arrow.label = truncate(arrow.label, span - 12)
+        diagram.arrows.append(arrow)
+        if component != "auth":
+            prev = lane
+        last_lane = lane if component != "auth" else last_lane
+        y += ROW_H
+
+    status, error = req.get("status"), req.get("error")
+    final = status_text(status, "respond", error) if (status is not None or error) else "no response"
+    diagram.final_label = final
+    diagram.final_css = outcome_class(status, "respond", error) if (status is not None or error) else "neutral"
+    browser = by_id["browser"]
+    if last_lane is not browser:
+        back = Arrow(
+            hop=-1,
+            x1=last_lane.x,
+            x2=browser.x,
+            y=y,
+            name="response",
+            label=truncate(final, abs(last_lane.x - browser.x) - 12),
+            css=diagram.final_css,
+            title=f"the client gets {final}",
+            dashed=True,
+            head=_head(last_lane.x, browser.x, y),
+            text_x=(last_lane.x + browser.x) / 2,
+        )
+        diagram.arrows.append(back)
+        y += ROW_H
+    diagram.lane_bottom = y - ROW_H / 2 + 8
+    diagram.height = y
+    return diagram
+
+
+# -- Markdown ------------------------------------------------------------------------------------------
+
+
+def _md(text: Any) -> str:
+    """Escape a value for a Markdown table cell (pipes, newlines, HTML)."""
+    s = "" if text is None else str(text)
+    return (
+        s.replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\r", " ")
+        .replace("\n", " ")
+    )
+
+
+def markdown_summary(result: dict[str, Any], title: str = "", url: str = "") -> str:
+    """A Markdown summary: per request, the hop table and the diagnoses with fixes."""
+    lines: list[str] = []
+    if title:
+        lines += [f"## {_md(title)}", ""]
+    if url:
+        lines += [f"Trace: {url}", ""]
+    for n, req in enumerate(result.get("requests") or []):
+        r = req.get("request") or {}
+        final = status_text(req.get("status"), "respond", req.get("error"))
+        lines.append(f"**{_md(r.get('method', 'GET'))} {_md(r.get('url', ''))}** → **{_md(final)}**")
+        if req.get("controller"):
+            lines.append(f"Controller: {_md(req['controller'])}")
+        lines.append("")
+        lines.append("| # | Component | Name | Result | Summary | Objects |")
+        lines.append("|---|---|---|---|---|---|")
+        for i, hop in enumerate(req.get("hops") or []):
+            objs = ", ".join(
+                f"{o.get('kind')} {o.get('namespace') + '/' if o.get('namespace') else ''}{o.get('name')}"
+                + (f" ({o.get('file')}:{o.get('line')})" if o.get("file") else "")
+                for o in hop.get("objects") or []
+            )
+            lines.append(
+                f"| {i + 1} | {_md(hop.get('component'))} | {_md(hop.get('name'))} | "
+                f"{_md(status_text(hop.get('status'), str(hop.get('outcome') or 'forward')))} | "
+                f"{_md(hop.get('summary'))} | {_md(objs)} |"
+            )
+        diagnoses = req.get("diagnoses") or []
+        if diagnoses:
+            lines += ["", "Diagnoses:", ""]
+            for d in diagnoses:
+                lines.append(f"- **{_md(d.get('severity'))} {_md(d.get('code'))}**: {_md(d.get('message'))}")
+                if d.get("fix"):
+                    lines.append(f"  - Fix: {_md(d.get('fix'))}")
+        if n < len(result.get("requests") or []) - 1:
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
