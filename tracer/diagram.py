@@ -101,6 +101,10 @@ class Lane:
     x: float
     index: int
 
+    @property
+    def head_x(self) -> float:
+        return self.x - 66
+
 
 @dataclass
 class Arrow:
@@ -119,6 +123,21 @@ class Arrow:
     text_x: float = 0
     box_x: float = 0
     box_w: float = 0
+    url: str = ""  # hop details partial (set by the page)
+    href: str = ""  # no-JS fallback link (set by the page)
+    target: str = ""  # element the partial is swapped into
+
+    @property
+    def name_y(self) -> float:
+        return self.y - 6 if (self.side_box or self.self_loop) else self.y - 8
+
+    @property
+    def label_y(self) -> float:
+        return self.y + 10 if (self.side_box or self.self_loop) else self.y + 16
+
+    @property
+    def box_y(self) -> float:
+        return self.y - 22
 
 
 @dataclass

@@ -187,7 +187,7 @@ class Snapshot(models.Model):
         from tracer.engine.snapshot import Snapshot as EngineSnapshot
         from tracer.engine.snapshot import Source as EngineSource
 
-        rows = self.objects.order_by("pk").values_list("body", "file", "document", "line").iterator(chunk_size=2000)
+        rows = self.k8s_objects.order_by("pk").values_list("body", "file", "document", "line").iterator(chunk_size=2000)
         objects = [K8sObject(body, EngineSource(file, document, line)) for body, file, document, line in rows]
         # Load warnings were recorded at upload; duplicates were already resolved then.
         warnings = [
@@ -214,7 +214,7 @@ class Snapshot(models.Model):
 
 
 class SnapshotObject(models.Model):
-    snapshot = models.ForeignKey(Snapshot, models.CASCADE, related_name="objects")
+    snapshot = models.ForeignKey(Snapshot, models.CASCADE, related_name="k8s_objects")
     group = models.CharField(max_length=253, blank=True)
     kind = models.CharField(max_length=100)
     namespace = models.CharField(max_length=253, blank=True)
@@ -380,6 +380,33 @@ class Trace(models.Model):
 
     # -- the web side --------------------------------------------------------------------------------
 
+    @classmethod
+    def submit(
+        cls,
+        *,
+        snapshot: Snapshot,
+        request: dict[str, Any],
+        options: dict[str, Any],
+        user: User | None,
+        scenario: Scenario | None = None,
+    ) -> tuple[Trace, bool | None]:
+        """Store the scenario (unless given) and a queued trace; publish the task after commit.
+
+        Returns the trace and whether publishing worked (None when the commit is still pending, as
+        inside a test transaction). A failed publish leaves the trace queued for the sweep.
+        """
+        published: list[bool] = []
+        with transaction.atomic():
+            if scenario is None:
+                scenario = Scenario.objects.create(
+                    workspace=snapshot.workspace, request=request, options=options, created_by=user
+                )
+            trace = cls.objects.create(
+                workspace=snapshot.workspace, scenario=scenario, snapshot=snapshot, created_by=user
+            )
+            trace.enqueue_on_commit(published)
+        return trace, (published[0] if published else None)
+
     def enqueue(self) -> bool:
         """Publish the task; False (and nothing raised) when the broker is unreachable."""
         from tracer.tasks import publish_trace
@@ -468,6 +495,7 @@ def hash_token(token: str) -> str:
 class ApiToken(models.Model):
     """Only a hash is stored; the token itself is shown once."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="api_tokens")
     workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, blank=True)

@@ -72,7 +72,8 @@ if not SECRET_KEY:
     SECRET_KEY = "django-insecure-unset-" + "x" * 40
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+# Absolute base for links printed outside a request (ensure_demo, API share_url fallback).
+TRACER_BASE_URL = (os.environ.get("TRACER_BASE_URL") or os.environ.get("SITE_URL") or "").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -20,14 +20,20 @@ def controller_deploy(host_network: bool = False, host_ports: bool = False) -> d
     ports = [{"name": "http", "containerPort": 80}, {"name": "https", "containerPort": 443}]
     if host_ports:
         ports = [{**p, "hostPort": p["containerPort"]} for p in ports]
-    pod_spec: dict[str, Any] = {"containers": [{"name": "controller", "image": "ingress-nginx/controller:v1", "ports": ports}]}
+    pod_spec: dict[str, Any] = {
+        "containers": [{"name": "controller", "image": "ingress-nginx/controller:v1", "ports": ports}]
+    }
     if host_network:
         pod_spec["hostNetwork"] = True
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": "ingress-nginx-controller", "namespace": "ingress-nginx"},
-        "spec": {"replicas": 2, "selector": {"matchLabels": LABELS}, "template": {"metadata": {"labels": LABELS}, "spec": pod_spec}},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": LABELS},
+            "template": {"metadata": {"labels": LABELS}, "spec": pod_spec},
+        },
     }
 
 
@@ -57,7 +63,11 @@ def admission_svc() -> dict[str, Any]:
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": {"name": "ingress-nginx-controller-admission", "namespace": "ingress-nginx"},
-        "spec": {"type": "ClusterIP", "selector": LABELS, "ports": [{"name": "https-webhook", "port": 443, "targetPort": "webhook"}]},
+        "spec": {
+            "type": "ClusterIP",
+            "selector": LABELS,
+            "ports": [{"name": "https-webhook", "port": 443, "targetPort": "webhook"}],
+        },
     }
 
 

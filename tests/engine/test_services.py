@@ -18,7 +18,9 @@ from tracer.engine.snapshot import K8sObject, Snapshot, Source
 
 
 def snap(*docs: dict[str, Any]) -> Snapshot:
-    return Snapshot.from_objects([K8sObject(body=d, source=Source("t.yaml", i, i * 10 + 1)) for i, d in enumerate(docs)])
+    return Snapshot.from_objects(
+        [K8sObject(body=d, source=Source("t.yaml", i, i * 10 + 1)) for i, d in enumerate(docs)]
+    )
 
 
 def svc(name: str, ns: str = "shop", selector: dict[str, str] | None = None, ports: list | None = None, **spec: Any):
@@ -57,7 +59,9 @@ def pod(
     return body
 
 
-def deploy(name: str, labels: dict[str, str], ns: str = "shop", replicas: int | None = 1, ports=None, kind="Deployment"):
+def deploy(
+    name: str, labels: dict[str, str], ns: str = "shop", replicas: int | None = 1, ports=None, kind="Deployment"
+):
     spec: dict[str, Any] = {
         "selector": {"matchLabels": labels},
         "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "app", "ports": ports or []}]}},
@@ -323,7 +327,12 @@ def test_pods_win_over_workload_inference():
 
 
 def test_R13_selector_matches_nothing_names_near_misses():
-    s = snap(svc("api"), deploy("api", {"app": "api-v2"}), deploy("web", {"tier": "web"}), deploy("x", {"app": "api"}, ns="staging"))
+    s = snap(
+        svc("api"),
+        deploy("api", {"app": "api-v2"}),
+        deploy("web", {"tier": "web"}),
+        deploy("x", {"app": "api"}, ns="staging"),
+    )
     res = resolve_backend(s, "shop", "api", 80)
     assert codes(res) == ["SELECTOR_MATCHES_NOTHING"]
     msg = res.diagnoses[0].message
@@ -394,8 +403,10 @@ def test_R60_chain_names_match_upstream_examples():
 
 def test_R35_cluster_ip_hops_include_kube_proxy_chain():
     s = snap(
-        {**svc("svc1", ns="ns1", ports=[{"name": "p80", "port": 80}]), "spec": {
-            "clusterIP": "10.96.0.20", "selector": {"app": "a"}, "ports": [{"name": "p80", "port": 80}]}},
+        {
+            **svc("svc1", ns="ns1", ports=[{"name": "p80", "port": 80}]),
+            "spec": {"clusterIP": "10.96.0.20", "selector": {"app": "a"}, "ports": [{"name": "p80", "port": 80}]},
+        },
         pod("a-1", "10.180.0.1", {"app": "a"}, ns="ns1"),
     )
     res = resolve_backend(s, "ns1", "svc1", 80)

@@ -158,7 +158,8 @@ def _browser_hop(request: Request) -> Hop:
         lname = name.lower()
         if lname in NOTABLE_HEADERS or lname.startswith("x-"):
             shown.append(f"{name}: {'…' if lname == 'authorization' else value}")
-    url = f"{request.scheme}://{request.host}{'' if request.default_port else ':' + str(request.port)}"
+    scheme = request.url.partition("://")[0].lower() or request.scheme  # keep ws/wss as the client wrote it
+    url = f"{scheme}://{request.host}{'' if request.default_port else ':' + str(request.port)}"
     summary = f"{request.method} {url}{request.request_uri} {_http_version(request)}"
     if shown:
         summary += " with " + "; ".join(shown[:6])

@@ -33,13 +33,13 @@ class CompiledPattern:
     ignore_case: bool
     compiled: regex.Pattern
 
-    def search(self, text: str, timeout: float = DEFAULT_TIMEOUT) -> regex.Match | None | RegexProblem:
+    def search(self, text: str, timeout: float = DEFAULT_TIMEOUT) -> regex.Match | RegexProblem | None:
         try:
             return self.compiled.search(text, timeout=timeout)
         except TimeoutError:
             return _timeout(self.source, text, timeout)
 
-    def match(self, text: str, timeout: float = DEFAULT_TIMEOUT) -> regex.Match | None | RegexProblem:
+    def match(self, text: str, timeout: float = DEFAULT_TIMEOUT) -> regex.Match | RegexProblem | None:
         try:
             return self.compiled.match(text, timeout=timeout)
         except TimeoutError:
@@ -79,7 +79,7 @@ def _compiled(pattern: CompiledPattern | str, ignore_case: bool) -> CompiledPatt
 
 def search(
     pattern: CompiledPattern | str, text: str, timeout: float = DEFAULT_TIMEOUT, *, ignore_case: bool = False
-) -> regex.Match | None | RegexProblem:
+) -> regex.Match | RegexProblem | None:
     """Unanchored search; a RegexProblem when the pattern is invalid or too slow."""
     compiled = _compiled(pattern, ignore_case)
     if isinstance(compiled, RegexProblem):
@@ -89,7 +89,7 @@ def search(
 
 def match(
     pattern: CompiledPattern | str, text: str, timeout: float = DEFAULT_TIMEOUT, *, ignore_case: bool = False
-) -> regex.Match | None | RegexProblem:
+) -> regex.Match | RegexProblem | None:
     """Match anchored at the start of ``text``."""
     compiled = _compiled(pattern, ignore_case)
     if isinstance(compiled, RegexProblem):

@@ -15,8 +15,9 @@ from __future__ import annotations
 import base64
 import difflib
 import hashlib
+import itertools
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from .result import Diagnosis, Hop
@@ -62,6 +63,27 @@ class BackendResolution:
     assumed: bool = False
     source_objects: list[dict[str, Any]] = field(default_factory=list)  # slices/pods/workloads consulted
     notes: list[str] = field(default_factory=list)
+    memo_key: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)  # set by ServiceIndex
+
+    def copy(self) -> BackendResolution:
+        """A copy whose lists can be changed without touching the memoised original."""
+        return BackendResolution(
+            self.namespace,
+            self.service_name,
+            self.requested_port,
+            self.service,
+            self.service_port,
+            self.port_number,
+            self.kind,
+            self.external_name,
+            list(self.endpoints),
+            self.inferred,
+            list(self.diagnoses),
+            self.assumed,
+            list(self.source_objects),
+            list(self.notes),
+            self.memo_key,
+        )
 
     def ready_endpoints(self) -> list[Endpoint]:
         return [e for e in self.endpoints if e.ready]
@@ -246,6 +268,9 @@ class _NamespacePods:
         return [self.pods[i] for i in sorted(matched)]
 
 
+_SERIALS = itertools.count(1)
+
+
 class ServiceIndex:
     """Everything resolve_backend needs, indexed once per snapshot; resolutions are memoised."""
 
@@ -269,6 +294,7 @@ class ServiceIndex:
         self._services_by_ns: dict[str, list[str]] | None = None
         self._services_by_name: dict[str, list[str]] | None = None
         self._cache: dict[tuple[str, str, int | str, bool, str], BackendResolution] = {}
+        self.serial = next(_SERIALS)  # never reused, unlike id(), so memo keys cannot collide across snapshots
 
     @staticmethod
     def _owned_by_deployment(rs: K8sObject, deployments: set[tuple[str | None, str]]) -> bool:
@@ -300,15 +326,10 @@ class ServiceIndex:
         cached = self._cache.get(key)
         if cached is None:
             cached = self._resolve(namespace, service_name, port, assume_endpoints, port_match)
+            cached.memo_key = (self.serial, *key)
             self._cache[key] = cached
         # Callers may append to the lists; hand out copies so the memoised value stays intact.
-        return replace(
-            cached,
-            endpoints=list(cached.endpoints),
-            diagnoses=list(cached.diagnoses),
-            source_objects=list(cached.source_objects),
-            notes=list(cached.notes),
-        )
+        return cached.copy()
 
     # -- resolution ----------------------------------------------------------------------------
 
@@ -950,6 +971,29 @@ def _pod_hop(res: BackendResolution, picked: Endpoint, status: int | None) -> Ho
     )
 
 
+# Hops depend only on the (memoised) resolution, the picked endpoint, via and status, so they are built
+# once and copied per request; the memo is cleared when it grows past a bound.
+_HOP_MEMO: dict[tuple[Any, ...], list[Hop]] = {}
+_HOP_MEMO_MAX = 50_000
+
+
+def _copy_hop(h: Hop) -> Hop:
+    return Hop(
+        h.component,
+        h.name,
+        h.summary,
+        h.outcome,
+        h.status,
+        list(h.objects),
+        h.decision,
+        list(h.near_misses),
+        dict(h.changes),
+        dict(h.details),
+        list(h.rules),
+        h.confidence,
+    )
+
+
 def backend_hops(res: BackendResolution, picked: Endpoint | None, *, via: str, status: int | None) -> list[Hop]:
     """Service hop, (kube-proxy hop), Endpoints hop and Pod hop for a resolved backend.
 
@@ -958,6 +1002,20 @@ def backend_hops(res: BackendResolution, picked: Endpoint | None, *, via: str, s
     headless or ExternalName Services, dataplane#R6/R7). Every hop carries ``status``; the last hop is
     where the request ends (a pod that responds, or the lookup that failed).
     """
+    if res.memo_key is None:
+        return _backend_hops(res, picked, via=via, status=status)
+    pick_id = None if picked is None else (picked.ip, picked.port, picked.pod_name, picked.source)
+    key = (res.memo_key, len(res.endpoints), pick_id, via, status)
+    hops = _HOP_MEMO.get(key)
+    if hops is None:
+        hops = _backend_hops(res, picked, via=via, status=status)
+        if len(_HOP_MEMO) >= _HOP_MEMO_MAX:
+            _HOP_MEMO.clear()
+        _HOP_MEMO[key] = hops
+    return [_copy_hop(h) for h in hops]
+
+
+def _backend_hops(res: BackendResolution, picked: Endpoint | None, *, via: str, status: int | None) -> list[Hop]:
     if via not in ("direct", "cluster-ip"):
         raise ValueError(f"via must be 'direct' or 'cluster-ip', not {via!r}")
     if res.service is None or (res.service_port is None and res.kind != "external-name"):

@@ -393,7 +393,7 @@ class IngressSpecTable(RouteTable):
                 "error" if error else "warning",
                 f"Ingress {ing.namespace}/{ing.name} {reason}; this controller ignores it.",
                 "Fix the validation error." if error else "Set spec.ingressClassName to a class this controller owns.",
-                spec_rule("I-6" if error and "I-6" in reason else ("I-2" if "I-2" in reason else "I-1")),
+                spec_rule(_cited(reason)),
                 [ing.ref()],
             )
             rec = _Unserved(ing, reason, diag)
@@ -450,7 +450,7 @@ class IngressSpecTable(RouteTable):
         path = request.path
         near: list[str] = []
         rules_cited = [spec_rule("I-9")]
-        tls_info = self._tls(request, trace, rules_cited)
+        tls_info = self._tls(request, host, trace, rules_cited)
         buckets = self.index.lookup(host)
         chosen: _PathEntry | None = None
         bucket: _HostBucket | None = buckets[0] if buckets else None
@@ -504,7 +504,7 @@ class IngressSpecTable(RouteTable):
             if id(entry) in matched:
                 continue
             why = _path_mismatch_reason(entry, path)
-            out.append(f"Host matched, path {path} did not match {entry.label} ({why}) in {_where(entry)}")
+            out.append(f"Host matched, path {path} did not match {entry.label} in {_where(entry)}: {why}")
             if len(out) >= MAX_NEAR_MISSES:
                 break
         return out
@@ -531,8 +531,7 @@ class IngressSpecTable(RouteTable):
                 out.append(f"no rule has host {host} (hosts configured include {', '.join(sample)})")
         return out[:MAX_NEAR_MISSES]
 
-    def _tls(self, request: Request, trace: RequestTrace, rules_cited: list[str]) -> dict[str, Any] | None:
-        host = request.server_name
+    def _tls(self, request: Request, host: str, trace: RequestTrace, rules_cited: list[str]) -> dict[str, Any] | None:
         if request.scheme != "https":
             if host in self.tls_exact or host.partition(".")[2] in self.tls_wildcard:
                 trace.add_diagnosis(
@@ -788,13 +787,14 @@ class IngressSpecTable(RouteTable):
         for d in res.diagnoses:
             trace.add_diagnosis(d)
         picked = None
-        if res.ok():
+        ok = res.ok()
+        if ok:
             picked = pick_endpoint(
                 res.endpoints, self.options.seed, f"{request.client_ip}|{request.server_name}{request.path}"
             )
-        status = 200 if res.ok() else 503
+        status = 200 if ok else 503
         trace.status = status
-        if res.ok():
+        if ok:
             trace.upstream = {
                 "host": request.host_header,  # no portable header or path rewriting (I-24)
                 "path": request.request_uri,
@@ -816,7 +816,7 @@ class IngressSpecTable(RouteTable):
                 )
             )
         summary = f"{where} -> Service {backend.service}:{backend.port}"
-        if not res.ok():
+        if not ok:
             summary += f": {_failure(res)}, the controller answers 503"
         trace.hops.append(
             self._controller_hop(
@@ -836,7 +836,7 @@ class IngressSpecTable(RouteTable):
                 "the portable spec does not say whether the controller connects to pods or to the Service VIP; "
                 "most controllers read endpoints and connect to pods directly (controller-specific)"
             )
-        if not res.ok() and hops:
+        if not ok and hops:
             hops[-1].summary += f"; the controller answers {status} itself"
         trace.hops.extend(hops)
 
@@ -847,6 +847,13 @@ class IngressSpecTable(RouteTable):
 def _age_key(ing: K8sObject) -> tuple[str, str, str]:
     # Missing timestamps sort last ("~" > digits): uploaded manifests usually have none.
     return (ing.creation_timestamp or "~", ing.namespace or "", ing.name)
+
+
+def _cited(reason: str) -> str:
+    """The last ``(I-n)`` rule id a reason text cites; I-1 (class selection) when none."""
+    start = reason.rfind("(I-")
+    end = reason.find(")", start)
+    return reason[start + 1 : end] if start >= 0 and end > start else "I-1"
 
 
 def _where(entry: _PathEntry) -> str:

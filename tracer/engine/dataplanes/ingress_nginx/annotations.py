@@ -92,6 +92,7 @@ RISK: dict[str, str] = {
     "opentelemetry-trust-incoming-span": "Low",
     "proxy-body-size": "Medium",
     "proxy-buffer-size": "Low",
+    "proxy-busy-buffers-size": "Low",
     "proxy-buffering": "Low",
     "proxy-buffers-number": "Low",
     "proxy-connect-timeout": "Low",
@@ -149,7 +150,6 @@ RISK: dict[str, str] = {
     "session-cookie-expires": "Medium",
     "session-cookie-max-age": "Medium",
     "session-cookie-name": "Medium",
-    "session-cookie-partitioned": "Low",
     "session-cookie-path": "Medium",
     "session-cookie-samesite": "Low",
     "session-cookie-secure": "Low",
@@ -257,6 +257,7 @@ class IngressAnnotations:
     warnings: list[str] = field(default_factory=list)
     used: dict[str, str] = field(default_factory=dict)  # annotation key -> raw value
     diagnoses: list[Diagnosis] = field(default_factory=list)
+    prefix: str = PREFIX  # the annotation prefix in force (--annotations-prefix), with trailing "/"
     use_regex: bool = False
     rewrite_target: str | None = None
     x_forwarded_prefix: str | None = None
@@ -343,7 +344,7 @@ class _Parser:
         self.raw: dict[str, str] = {
             k[len(self.prefix) :]: v for k, v in ingress.annotations.items() if k.startswith(self.prefix)
         }
-        self.out = IngressAnnotations(ingress=ingress)
+        self.out = IngressAnnotations(ingress=ingress, prefix=self.prefix)
         self.out.used = {self.prefix + k: v for k, v in self.raw.items()}
 
     # ---- helpers ----

@@ -228,29 +228,39 @@ def _catch_all_special(server: Server, uri: str, best_len: int) -> str | None:
 
 def near_misses(server: Server, uri: str, chosen: Location | None, limit: int = 5) -> list[str]:
     """Why the host's other locations did not take the request, closest first."""
-    scored: list[tuple[int, str]] = []
-    lowered = uri.lower()
+    candidates: list[tuple[int, Location]] = []
     for loc in server.locations:
         if loc is chosen or loc.root_default or loc.exact_copy:
             continue
-        common = _common_prefix(uri, loc.ingress_path)
+        if chosen is not None and loc.ingress is chosen.ingress and loc.ingress_path == chosen.ingress_path:
+            continue  # the other half of the same expanded Prefix path
+        candidates.append((-_common_prefix(uri, loc.ingress_path), loc))
+    candidates.sort(key=lambda item: item[0])
+    out: list[str] = []
+    lowered = uri.lower()
+    for _, loc in candidates[:limit]:
+        owner = f" (Ingress {loc.ingress.namespace}/{loc.ingress.name})" if loc.ingress else ""
+        kind = loc.path_type
         if server.regex_mode:
-            text = f"path {uri} did not match regex ^{loc.path} ({loc.describe()})"
-        elif loc.path_type == "Exact":
-            text = f"path {uri} did not match Exact {loc.path}"
+            found = loc.pattern.search(uri) if isinstance(loc.pattern, CompiledPattern) else None
+            if found and not isinstance(found, RegexProblem):
+                text = f"regex ^{loc.path} also matches {uri} but comes later in length order (first match wins)"
+            else:
+                text = f"Host matched, path {uri} did not match regex ^{loc.path}"
+        elif kind == "Exact":
+            text = f"Host matched, path {uri} did not match Exact {loc.path}"
             if lowered == loc.path.lower():
                 text += " (matching is case-sensitive)"
+        elif uri.startswith(loc.path):
+            text = f"Prefix {loc.ingress_path} also matches {uri}, but the longest prefix wins"
         else:
-            text = f"path {uri} did not match Prefix {loc.ingress_path}"
-            if lowered.startswith(loc.path.lower()) or lowered + "/" == loc.path.lower():
+            text = f"Host matched, path {uri} did not match Prefix {loc.ingress_path}"
+            if lowered.startswith(loc.path.lower()) or lowered == loc.ingress_path.lower():
                 text += " (prefix matching is case-sensitive outside regex mode)"
             elif uri.startswith(loc.ingress_path) and loc.path != loc.ingress_path:
-                text += f" (Prefix matches whole segments: it became location \"{loc.path}\" + = \"{loc.ingress_path}\")"
-        if loc.ingress is not None and not server.regex_mode:
-            text += f" (Ingress {loc.ingress.namespace}/{loc.ingress.name})"
-        scored.append((-common, text))
-    scored.sort(key=lambda item: item[0])
-    return [text for _, text in scored[:limit]]
+                text += f' (Prefix matches whole segments: it became location "{loc.path}" + = "{loc.ingress_path}")'
+        out.append(text + owner)
+    return out
 
 
 def _common_prefix(a: str, b: str) -> int:

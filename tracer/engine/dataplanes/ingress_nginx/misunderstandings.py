@@ -38,6 +38,9 @@ def rewrite_without_capture_group(loc: Location, uri: str, rewritten: str) -> Di
         return None
     if "$" in (loc.ann.rewrite_target or "") or uri == rewritten:
         return None
+    found = pattern.search(uri)
+    if not found or not uri[found.end() :].strip("/"):
+        return None  # nothing under the path was swallowed for this request
     target = loc.ann.rewrite_target
     base = loc.path.rstrip("/") or ""
     return Diagnosis(

@@ -14,7 +14,7 @@ from ...snapshot import K8sObject, Snapshot
 from .annotations import IngressAnnotations
 from .config import ControllerConfig
 from .locations import add_location, finalise
-from .model import CATCH_ALL, BackendRef, Location, Server, TlsConfig, ingress_backend
+from .model import CATCH_ALL, Location, Server, TlsConfig, ingress_backend
 from .selection import Selection
 
 FAKE_CERT = "Kubernetes Ingress Controller Fake Certificate"

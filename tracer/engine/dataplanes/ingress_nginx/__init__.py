@@ -1,0 +1,116 @@
+"""ingress-nginx data plane (docs/ingress-nginx.md, cited as ``ingress-nginx#<section>``).
+
+``IngressNginx.compile`` does what the controller does on a sync: read its flags and ConfigMap,
+select the Ingresses it serves, build servers, locations and upstreams, attach canaries. The
+resulting table routes requests through the per-request pipeline (pipeline.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...options import Options
+from ...request import Request
+from ...result import Diagnosis, RequestTrace
+from ...snapshot import K8sObject, Snapshot, Source
+from ..base import DataPlane, RouteTable
+from .annotations import parse_annotations
+from .backends import Backends
+from .canary import attach_canaries
+from .config import read_controller_config
+from .misunderstandings import strict_path_validation
+from .model import Server
+from .pipeline import Router
+from .selection import select_ingresses
+from .servers import build_servers
+
+WORKLOAD_KINDS = ("Deployment", "DaemonSet", "StatefulSet")
+
+
+class IngressNginxTable(RouteTable):
+    family = "ingress-nginx"
+
+    def __init__(self, snapshot: Snapshot, options: Options) -> None:
+        self.snapshot = snapshot
+        self.options = options
+        self.seed = options.seed
+        self.config = config = read_controller_config(snapshot, options.controller_class)
+        self.selection = select_ingresses(snapshot, config)
+        self.servers = build_servers(self.selection, config, snapshot)
+        self.alternatives, self.canary_notes = attach_canaries(self.selection, self.servers)
+        self.backends = Backends(snapshot, config, options)
+        # Locations with no Ingress (the bare catch-all) run with every annotation at its default.
+        placeholder = K8sObject(
+            body={"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                  "metadata": {"name": "(controller defaults)", "namespace": config.controller_namespace or "default"}},
+            source=Source("(controller defaults)", 0, 0),
+        )
+        self.blank = parse_annotations(placeholder, config, snapshot)
+        self.config_refs = [dict(ref) for ref in config.objects]
+        workload = next((r for r in config.objects if r.get("kind") in WORKLOAD_KINDS), None)
+        self.name = f"ingress-nginx ({workload['namespace']}/{workload['name']})" if workload else "ingress-nginx"
+
+        self._server_diagnoses: dict[int, Diagnosis | None] = {}
+
+    def route(self, request: Request) -> RequestTrace:
+        return Router(self, request).run()
+
+    def server_diagnosis(self, server: Server) -> Diagnosis | None:
+        """STRICT_PATH_VALIDATION for a host, computed once per server (#14.6)."""
+        key = id(server)
+        if key not in self._server_diagnoses:
+            self._server_diagnoses[key] = strict_path_validation(server)
+        return self._server_diagnoses[key]
+
+    def controller_objects(self) -> list[K8sObject]:
+        objs: list[K8sObject] = []
+        for ref in self.config.objects:
+            obj = self.snapshot.get(str(ref.get("kind")), ref.get("namespace"), str(ref.get("name")))
+            if obj is not None:
+                objs.append(obj)
+        for workload in [o for o in objs if o.kind in WORKLOAD_KINDS]:
+            labels = ((workload.spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+            for svc in self.snapshot.of_kind("Service", workload.namespace):
+                selector = svc.spec.get("selector") or {}
+                if selector and all(labels.get(k) == v for k, v in selector.items()):
+                    objs.append(svc)
+        objs.extend(self.selection.classes.values())
+        return objs
+
+    def describe(self) -> dict[str, Any]:
+        servers = self.servers.servers()
+        return {
+            "controller": self.name,
+            "controller_class": self.config.controller_class,
+            "ingresses": {"accepted": len(self.selection.accepted), "ignored": len(self.selection.dropped)},
+            "ignored": [f"{d.label}: {d.reason}" for d in self.selection.dropped[:50]],
+            "servers": [
+                {
+                    "host": s.hostname,
+                    "regex_mode": s.regex_mode,
+                    "locations": [loc.directive(s.regex_mode) for loc in s.locations],
+                    "tls": s.tls.status if s.tls else None,
+                    "redirect_to": s.redirect_to,
+                }
+                for s in servers[:200]
+            ],
+            "canaries": {k: str(v.backend) for k, v in list(self.alternatives.items())[:100]},
+            "warnings": [
+                *self.config.warnings,
+                *self.selection.notes,
+                *self.canary_notes,
+                *[h for s in servers for h in s.hazards][:20],
+                *[m for s in servers for m in s.skipped][:50],
+            ],
+        }
+
+
+class IngressNginx(DataPlane):
+    family = "ingress-nginx"
+    title = "ingress-nginx"
+
+    def compile(self, snapshot: Snapshot, options: Options) -> RouteTable:
+        return IngressNginxTable(snapshot, options)
+
+
+__all__ = ["IngressNginx", "IngressNginxTable"]

@@ -1,0 +1,371 @@
+"""Load Kubernetes manifests from text, files, folders, archives or stdin into a Snapshot.
+
+Every object keeps its provenance (file, 0-based document index, 1-based line). Input is bounded
+by ``Limits`` and bad input raises ``LoadError`` naming file, document, line and field. Secret
+values are dropped here, before anything else can see them (see ``tracer.engine.secrets``).
+Parsing itself lives in ``tracer.engine.yamlload``; archive handling in ``tracer.engine.archives``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import gc
+import io
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tracer.engine.archives import MANIFEST_SUFFIXES, Budget, is_manifest_name, read_archive, sniff
+from tracer.engine.errors import LoadError
+from tracer.engine.secrets import sanitize_secret
+from tracer.engine.snapshot import KNOWN_KINDS, K8sObject, LoadWarning, Snapshot, Source
+from tracer.engine.yamlload import HARD_MAX_DEPTH, ParsedText, format_path, parse_text, too_deep
+
+__all__ = ["Limits", "load_files", "load_manifests"]
+
+
+@dataclass
+class Limits:
+    """Hard bounds on what one load may read; exceeding any raises LoadError."""
+
+    max_total_bytes: int = 64 * 1024 * 1024
+    max_documents: int = 100_000  # YAML documents per file, and objects in total
+    max_depth: int = 64  # collections nested in one document (capped at 256)
+    max_alias_expansion: int = 100_000  # total nodes reachable through aliases
+    max_files: int = 10_000
+
+
+def load_manifests(source: Any, *, name: str | None = None, limits: Limits | None = None) -> Snapshot:
+    """Load manifests from ``source``.
+
+    ``source`` is YAML/JSON text (str), bytes, a path (str or Path) to a file, folder (recursive,
+    ``*.yaml|*.yml|*.json``) or ``.zip``/``.tar.gz``/``.tgz`` archive, ``"-"`` for stdin, a list of
+    already-parsed dicts, or a list mixing any of these. ``name`` is the display file name for
+    text, bytes, stdin and dicts (default ``<input>``/``<stdin>``).
+    """
+    loader = _Loader(limits or Limits())
+    with _gc_paused():
+        loader.add_source(source, name)
+        return loader.snapshot()
+
+
+def load_files(files: list[tuple[str, bytes]], limits: Limits | None = None) -> Snapshot:
+    """Load uploaded files, each a display name and its content; archives are unpacked."""
+    loader = _Loader(limits or Limits())
+    with _gc_paused():
+        for filename, content in files:
+            loader.budget.add_file(filename)
+            loader.add_blob(filename, content)
+        return loader.snapshot()
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cycle collector: manifests hold no cycles, and with millions of fresh dicts
+    alive every generation-2 pass re-walks them all (this alone more than doubles load time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def looks_like_text(source: str) -> bool:
+    """Whether a str argument is manifest text rather than a path."""
+    head = source.lstrip(" \t\r\n\ufeff")
+    return "\n" in source or not head or head.startswith(("{", "[", "apiVersion", "kind", "---"))
+
+
+def decode(data: bytes, file: str) -> str:
+    """Text of a manifest file: UTF-8 (BOM optional), or UTF-16/32 when a BOM says so."""
+    for bom, codec in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise LoadError(f"not valid {codec.upper()} text: {exc.reason}", file=file) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise LoadError(
+            f"not valid UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); is this a binary file?",
+            file=file,
+            line=line,
+        ) from None
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {dict: "mapping", list: "sequence", str: "string", bool: "boolean"}.get(type(value), type(value).__name__)
+
+
+def _is_list_kind(body: dict[str, Any], kind: str) -> bool:
+    # `kind: List` (kubectl), or a typed API list (ServiceList...) which has items but no name.
+    if kind == "List":
+        return True
+    if not kind.endswith("List") or not isinstance(body.get("items"), list):
+        return False
+    meta = body.get("metadata")
+    return not (isinstance(meta, dict) and meta.get("name"))
+
+
+class _Loader:
+    """Accumulates objects from any number of sources under one budget."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.budget = Budget(limits)
+        self.objects: list[K8sObject] = []
+        self.secret_values_dropped = 0
+
+    # ----- sources -------------------------------------------------------------------------
+
+    def add_source(self, source: Any, name: str | None) -> None:
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            self.add_blob(name or "<input>", bytes(source))
+        elif isinstance(source, os.PathLike):
+            self.add_path(Path(source), name or os.fspath(source))
+        elif isinstance(source, str):
+            if source == "-":
+                self.add_stdin(name or "<stdin>")
+            elif looks_like_text(source):
+                self.add_text(name or "<input>", source)
+            elif os.path.exists(source):
+                self.add_path(Path(source), source)
+            else:
+                raise LoadError("no such file or directory", file=source)
+        elif isinstance(source, dict):
+            self.add_dict(source, name or "<input>", 0)
+        elif isinstance(source, (list, tuple)):
+            for i, item in enumerate(source):
+                if isinstance(item, dict):
+                    self.add_dict(item, name or "<input>", i)
+                elif isinstance(item, (bytes, bytearray, memoryview)) or (
+                    isinstance(item, str) and item != "-" and looks_like_text(item)
+                ):
+                    self.add_source(item, f"{name or '<input>'}[{i}]")
+                else:
+                    self.add_source(item, None)
+        else:
+            raise LoadError(f"cannot load manifests from a {type(source).__name__}")
+
+    def add_stdin(self, display: str) -> None:
+        stream = sys.stdin
+        raw = getattr(stream, "buffer", None)
+        if raw is not None:
+            data = raw.read(self.budget.remaining + 1)
+        else:  # a text stream (tests, embedding)
+            data = stream.read(self.budget.remaining + 1).encode("utf-8")
+        self.add_blob(display, data)
+
+    def add_path(self, path: Path, display: str) -> None:
+        if path.is_dir():
+            self._add_folder(path, display)
+        elif path.is_file():
+            self.budget.add_file(display)
+            self._add_file(path, display)
+        else:
+            raise LoadError("no such file or directory", file=display)
+
+    def _add_folder(self, root: Path, display: str) -> None:
+        found: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]  # .git, .github...
+            rel_dir = os.path.relpath(dirpath, root)
+            for filename in filenames:
+                rel = filename if rel_dir == "." else f"{rel_dir}{os.sep}{filename}"
+                if filename.lower().endswith(MANIFEST_SUFFIXES) and is_manifest_name(rel):
+                    found.append(rel)
+                    self.budget.add_file(os.path.join(display, rel))
+        for rel in sorted(found, key=lambda r: r.split(os.sep)):
+            self._add_file(root / rel, os.path.join(display, rel))
+
+    def _add_file(self, path: Path, display: str) -> None:
+        try:
+            size = path.stat().st_size
+            with path.open("rb") as fh:
+                head = fh.read(512)
+                kind = sniff(display, head)
+                if kind is not None:
+                    # The compressed archive must fit; its members are counted as they expand.
+                    if size > self.limits.max_total_bytes:
+                        raise LoadError(
+                            f"archive is larger than the total size limit of {self.limits.max_total_bytes} bytes",
+                            file=display,
+                        )
+                    fh.seek(0)
+                    for member, content in read_archive(kind, fh, display, self.budget):
+                        self.add_bytes(member, content)
+                    return
+                if size > self.budget.remaining:
+                    raise LoadError(
+                        f"input exceeds the total size limit of {self.limits.max_total_bytes} bytes", file=display
+                    )
+                data = head + fh.read(self.budget.remaining + 1 - len(head))
+        except OSError as exc:
+            raise LoadError(f"cannot read: {exc.strerror or exc}", file=display) from None
+        self.budget.take(len(data), display)
+        self.add_bytes(display, data, counted=True)
+
+    def add_blob(self, display: str, data: bytes) -> None:
+        """Bytes that may be an archive (by magic bytes or name) or a manifest."""
+        kind = sniff(display, data[:512])
+        if kind is None:
+            self.add_bytes(display, data)
+            return
+        if len(data) > self.limits.max_total_bytes:
+            raise LoadError(
+                f"archive is larger than the total size limit of {self.limits.max_total_bytes} bytes", file=display
+            )
+        for member, content in read_archive(kind, io.BytesIO(data), display, self.budget):
+            self.add_bytes(member, content, counted=True)
+
+    def add_bytes(self, display: str, data: bytes, *, counted: bool = False) -> None:
+        if not counted:
+            self.budget.take(len(data), display)
+        self._add_parsed(parse_text(decode(data, display), display, self.limits))
+
+    def add_text(self, display: str, text: str) -> None:
+        # Bytes as UTF-8; exact only when it could matter (a char is at most 4 bytes).
+        size = len(text) if len(text) * 4 <= self.budget.remaining else len(text.encode("utf-8", "surrogatepass"))
+        self.budget.take(size, display)
+        self._add_parsed(parse_text(text.removeprefix("\ufeff"), display, self.limits))
+
+    def add_dict(self, body: dict[str, Any], file: str, document: int) -> None:
+        max_depth = min(self.limits.max_depth, HARD_MAX_DEPTH)
+        path = too_deep(body, max_depth)
+        if path is not None:
+            raise LoadError(
+                f"nesting deeper than {max_depth} levels", file=file, document=document, line=1, field=format_path(path)
+            )
+        self._add_body(body, file, document, 1, "", None)
+
+    # ----- objects -------------------------------------------------------------------------
+
+    def _add_parsed(self, pt: ParsedText) -> None:
+        for doc in pt.documents:
+            value = doc.value
+            if value is None:
+                continue  # empty or null document
+            if isinstance(value, dict):
+                self._add_body(value, pt.file, doc.index, doc.line, "", lambda n, d=doc: pt.item_lines(d, n, True))
+            elif isinstance(value, list) and pt.first_char(doc) == "[":
+                # A JSON array of objects.
+                lines = pt.item_lines(doc, len(value), False) if value else None
+                for i, item in enumerate(value):
+                    line = lines[i] if lines else doc.line
+                    if not isinstance(item, dict):
+                        raise LoadError(
+                            f"array item is a {_type_name(item)}, not a mapping",
+                            file=pt.file,
+                            document=doc.index,
+                            line=line,
+                            field=f"[{i}]",
+                        )
+                    self._add_body(item, pt.file, doc.index, line, f"[{i}].", None)
+            else:
+                raise LoadError(
+                    f"document is a {_type_name(value)}, not a mapping", file=pt.file, document=doc.index, line=doc.line
+                )
+
+    def _add_body(
+        self,
+        body: dict[str, Any],
+        file: str,
+        document: int,
+        line: int,
+        prefix: str,
+        item_lines: Callable[[int], list[int] | None] | None,
+    ) -> None:
+        def fail(message: str, field: str) -> LoadError:
+            return LoadError(message, file=file, document=document, line=line, field=prefix + field)
+
+        kind = body.get("kind")
+        if not isinstance(kind, str) or not kind:
+            raise fail("missing kind" if kind is None else f"kind must be a non-empty string, not {kind!r}", "kind")
+        if _is_list_kind(body, kind):
+            self._add_list(body, kind, file, document, line, prefix, item_lines)
+            return
+        api_version = body.get("apiVersion")
+        if not isinstance(api_version, str) or not api_version:
+            raise fail("missing apiVersion" if api_version is None else "apiVersion must be a string", "apiVersion")
+        meta = body.get("metadata")
+        if not isinstance(meta, dict):
+            raise fail("missing metadata.name" if meta is None else "metadata must be a mapping", "metadata.name")
+        name = meta.get("name") or meta.get("generateName")
+        if not isinstance(name, str) or not name:
+            raise fail("missing metadata.name" if name is None else "metadata.name must be a string", "metadata.name")
+        if kind == "Secret":
+            body, dropped = sanitize_secret(body)
+            self.secret_values_dropped += dropped
+        if len(self.objects) >= self.limits.max_documents:
+            raise LoadError(f"more than {self.limits.max_documents} objects", file=file, document=document, line=line)
+        self.objects.append(K8sObject(body, Source(file, document, line)))
+
+    def _add_list(
+        self,
+        body: dict[str, Any],
+        kind: str,
+        file: str,
+        document: int,
+        line: int,
+        prefix: str,
+        item_lines: Callable[[int], list[int] | None] | None,
+    ) -> None:
+        items = body.get("items")
+        if items is None:
+            return
+        if not isinstance(items, list):
+            raise LoadError(
+                f"items of a {kind} must be a sequence", file=file, document=document, line=line, field=prefix + "items"
+            )
+        lines = item_lines(len(items)) if item_lines and items else None
+        # Typed lists (IngressList...) omit kind and apiVersion on their items.
+        item_kind = kind.removesuffix("List") if kind != "List" else None
+        for i, item in enumerate(items):
+            item_line = lines[i] if lines else line
+            if not isinstance(item, dict):
+                raise LoadError(
+                    f"List item is a {_type_name(item)}, not a mapping",
+                    file=file,
+                    document=document,
+                    line=item_line,
+                    field=f"{prefix}items[{i}]",
+                )
+            if item_kind and ("kind" not in item or "apiVersion" not in item):
+                item = {"kind": item_kind, "apiVersion": body.get("apiVersion"), **item}
+            self._add_body(item, file, document, item_line, f"{prefix}items[{i}].", None)
+
+    def snapshot(self) -> Snapshot:
+        warnings: list[LoadWarning] = []
+        seen: set[str] = set()
+        for obj in self.objects:
+            if obj.kind not in KNOWN_KINDS and obj.kind not in seen:
+                seen.add(obj.kind)
+                warnings.append(
+                    LoadWarning(
+                        f"kind {obj.kind} is not modelled by tracer; kept but not used",
+                        file=obj.source.file,
+                        document=obj.source.document,
+                        line=obj.source.line,
+                    )
+                )
+        n = self.secret_values_dropped
+        if n:
+            warnings.append(
+                LoadWarning(f"{n} Secret value{'s' if n != 1 else ''} dropped; tracer never stores secret data")
+            )
+        return Snapshot(self.objects, warnings)

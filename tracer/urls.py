@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path, re_path
+
+from tracer.views import accounts, api, share, snapshots, traces
+
+urlpatterns = [
+    path("", accounts.home, name="tracer-home"),
+    path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # /snapshots/
+    path("snapshots/", snapshots.snapshot_list, name="tracer-snapshots"),
+    path("snapshots/upload/", snapshots.upload, name="tracer-upload"),
+    path("snapshots/<uuid:snapshot_id>/", snapshots.snapshot_detail, name="tracer-snapshot"),
+    path("snapshots/<uuid:snapshot_id>/object/", snapshots.snapshot_object, name="tracer-snapshot-object"),
+    path("snapshots/<uuid:snapshot_id>/diff/", snapshots.snapshot_diff, name="tracer-snapshot-diff"),
+    path("snapshots/<uuid:snapshot_id>/traces/", traces.trace_create, name="tracer-trace-create"),
+    # /traces/
+    path("traces/", traces.trace_list, name="tracer-traces"),
+    path("traces/<uuid:trace_id>/", traces.trace_detail, name="tracer-trace"),
+    path("traces/<uuid:trace_id>/status/", traces.trace_status, name="tracer-trace-status"),
+    path("traces/<uuid:trace_id>/hops/<int:r>/<int:i>/", traces.trace_hop, name="tracer-trace-hop"),
+    path("traces/<uuid:trace_id>.json", traces.trace_json, name="tracer-trace-json"),
+    path("traces/<uuid:trace_id>.svg", traces.trace_svg, name="tracer-trace-svg"),
+    path("traces/<uuid:trace_id>.md", traces.trace_md, name="tracer-trace-md"),
+    path("traces/<uuid:trace_id>/rerun/", traces.trace_rerun, name="tracer-trace-rerun"),
+    path("traces/<uuid:trace_id>/share/", traces.share_create, name="tracer-share-create"),
+    path("share/<str:token>/revoke/", traces.share_revoke, name="tracer-share-revoke"),
+    # /t/<token> (share links)
+    re_path(r"^t/(?P<token>[A-Za-z0-9_-]+)$", share.share_view, name="tracer-share"),
+    path("t/<str:token>/hops/<int:r>/<int:i>/", share.share_hop, name="tracer-share-hop"),
+    re_path(r"^t/(?P<token>[A-Za-z0-9_-]+)\.(?P<fmt>json|svg|md)$", share.share_download, name="tracer-share-download"),
+    # workspace and tokens
+    path("workspace/", accounts.workspace_page, name="tracer-workspace"),
+    path("workspace/switch/", accounts.workspace_switch, name="tracer-workspace-switch"),
+    path("tokens/", accounts.tokens, name="tracer-tokens"),
+    path("tokens/<uuid:token_id>/revoke/", accounts.token_revoke, name="tracer-token-revoke"),
+    # /api/v1/
+    path("api/v1/snapshots", api.snapshots, name="tracer-api-snapshots"),
+    path("api/v1/snapshots/<uuid:snapshot_id>", api.snapshot_detail, name="tracer-api-snapshot"),
+    path("api/v1/traces", api.traces, name="tracer-api-traces"),
+    path("api/v1/traces/<uuid:trace_id>", api.trace_detail, name="tracer-api-trace"),
+    path("admin/", admin.site.urls),
+]

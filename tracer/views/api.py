@@ -1,0 +1,152 @@
+"""JSON API v1 (docs/api.md). Token authentication only: `Authorization: Token <token>`.
+
+Requests are CSRF-exempt because no cookie is ever accepted here; a session alone gets 401.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from tracer.models import ApiToken, Snapshot, Trace
+from tracer.uploads import store_upload
+
+View = Callable[..., HttpResponse]
+
+
+class ApiRequest(HttpRequest):
+    api_token: ApiToken
+
+
+def error(status: int, message: str, **extra: Any) -> JsonResponse:
+    resp = JsonResponse({"error": message, **extra}, status=status)
+    if status == 401:
+        resp["WWW-Authenticate"] = 'Token realm="tracer"'
+    return resp
+
+
+def api_view(methods: tuple[str, ...]) -> Callable[[View], View]:
+    def decorator(view: View) -> View:
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
+            token = ApiToken.authenticate(credential.strip()) if scheme.lower() in ("token", "bearer") else None
+            if token is None:
+                return error(401, "send a valid API token: 'Authorization: Token <token>'")
+            if request.method not in methods:
+                resp = error(405, f"use {' or '.join(methods)}")
+                resp["Allow"] = ", ".join(methods)
+                return resp
+            request.api_token = token  # type: ignore[attr-defined]
+            request.user = token.user
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _snapshot_for(request: ApiRequest, snapshot_id: Any) -> Snapshot | None:
+    try:
+        pk = UUID(str(snapshot_id))
+    except ValueError:
+        return None
+    return Snapshot.objects.filter(pk=pk, workspace__memberships__user=request.api_token.user).first()
+
+
+def _raw_body_file(request: HttpRequest) -> SimpleUploadedFile:
+    ctype = request.content_type or ""
+    name = request.GET.get("filename") or ("body.json" if "json" in ctype else "body.yaml")
+    return SimpleUploadedFile(name, request.body, content_type=ctype)
+
+
+@api_view(("GET", "POST"))
+def snapshots(request: ApiRequest) -> HttpResponse:
+    if request.method == "GET":
+        rows = Snapshot.objects.filter(workspace=request.api_token.workspace)[:200]
+        return JsonResponse({"snapshots": [s.to_api(request) for s in rows]})
+    if request.content_type == "multipart/form-data" or request.FILES:
+        files = request.FILES.getlist("files")
+        name = request.POST.get("name", "")
+        pasted = request.POST.get("yaml", "")
+    else:
+        files = [_raw_body_file(request)] if request.body else []
+        name = request.GET.get("name", "")
+        pasted = ""
+    outcome = store_upload(
+        workspace=request.api_token.workspace,
+        user=request.api_token.user,
+        files=files,
+        pasted=pasted,
+        name=name,
+        source=Snapshot.Source.API,
+    )
+    if outcome.snapshot is None:
+        return JsonResponse({"errors": outcome.errors}, status=400)
+    return JsonResponse(outcome.snapshot.to_api(request), status=201)
+
+
+@api_view(("GET",))
+def snapshot_detail(request: ApiRequest, snapshot_id: UUID) -> HttpResponse:
+    snap = _snapshot_for(request, snapshot_id)
+    if snap is None:
+        return error(404, "no such snapshot")
+    return JsonResponse(snap.to_api(request))
+
+
+@api_view(("POST",))
+def traces(request: ApiRequest) -> HttpResponse:
+    from tracer.engine import OptionError, RequestError, parse_request
+    from tracer.engine.options import Options
+
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return error(400, "the body must be JSON")
+    if not isinstance(data, dict):
+        return error(400, "the body must be a JSON object")
+    snap = _snapshot_for(request, data.get("snapshot"))
+    if snap is None:
+        return error(404, "no such snapshot", field="snapshot")
+    req = data.get("request")
+    options = data.get("options") or {}
+    if isinstance(req, str):
+        req = {"method": req.split()[0], "url": req.split()[-1]} if req.split() else {}
+    if not isinstance(req, dict) or not isinstance(options, dict):
+        return error(400, "request and options must be JSON objects")
+    try:
+        parsed = parse_request(req)
+        Options.from_kwargs(**options)
+    except (RequestError, OptionError) as exc:
+        return error(400, str(exc))
+    spec = {k: v for k, v in req.items() if k in ("method", "url", "headers", "http_version", "client_ip", "body_bytes", "sni", "via")}
+    spec["method"] = parsed.method
+    if isinstance(spec.get("headers"), dict):
+        spec["headers"] = [[k, v] for k, v in spec["headers"].items()]
+    trace, published = Trace.submit(snapshot=snap, request=spec, options=options, user=request.api_token.user)
+    body = {"id": str(trace.id), "url": request.build_absolute_uri(trace.get_absolute_url()), "state": trace.state}
+    if published is False:
+        body["note"] = "queued; the worker will run it when the broker is back"
+    return JsonResponse(body, status=202)
+
+
+@api_view(("GET",))
+def trace_detail(request: ApiRequest, trace_id: UUID) -> HttpResponse:
+    trace = (
+        Trace.objects.select_related("scenario", "snapshot")
+        .filter(pk=trace_id, workspace__memberships__user=request.api_token.user)
+        .first()
+    )
+    if trace is None:
+        return error(404, "no such trace")
+    body = trace.to_api(request)
+    body["share_url"] = request.build_absolute_uri(trace.share_link(request.api_token.user).get_absolute_url())
+    return JsonResponse(body)

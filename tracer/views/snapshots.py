@@ -1,0 +1,132 @@
+"""Snapshots: list, upload, detail (objects by kind, filters), one object's YAML, diff of two snapshots."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
+
+from tracer.forms import ScenarioForm
+from tracer.models import Snapshot, Trace
+from tracer.presenters import diff_snapshots, yaml_lines
+from tracer.uploads import store_upload
+
+from .common import AuthedRequest, base_context, current_workspace, get_snapshot_for_user
+
+OBJECTS_PER_PAGE = 100
+
+
+@login_required
+@require_GET
+def snapshot_list(request: AuthedRequest) -> HttpResponse:
+    workspace = current_workspace(request)
+    snapshots = Snapshot.objects.filter(workspace=workspace).select_related("created_by")
+    page = Paginator(snapshots, 50).get_page(request.GET.get("page"))
+    return render(request, "tracer/snapshot_list.html", base_context(request, page=page))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upload(request: AuthedRequest) -> HttpResponse:
+    ctx = base_context(request, errors=[], name="", pasted="")
+    if request.method == "POST":
+        name = request.POST.get("name", "")
+        pasted = request.POST.get("pasted", "")
+        outcome = store_upload(
+            workspace=ctx["workspace"],
+            user=request.user,
+            files=request.FILES.getlist("files"),
+            pasted=pasted,
+            name=name,
+        )
+        if outcome.snapshot is not None:
+            messages.success(request, f"Snapshot “{outcome.snapshot.name}” stored: {outcome.snapshot.object_count} objects.")
+            return redirect(outcome.snapshot)
+        ctx.update(errors=outcome.errors, name=name, pasted=pasted)
+        return render(request, "tracer/upload.html", ctx, status=400)
+    return render(request, "tracer/upload.html", ctx)
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def snapshot_detail(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
+    snapshot = get_snapshot_for_user(request, snapshot_id)
+    kind = request.GET.get("kind", "")
+    namespace = request.GET.get("namespace", "")
+    q = request.GET.get("q", "").strip()
+    objects = snapshot.k8s_objects.defer("body").order_by("kind", "namespace", "name")
+    if kind:
+        objects = objects.filter(kind=kind)
+    if namespace:
+        objects = objects.filter(namespace=namespace)
+    if q:
+        objects = objects.filter(Q(name__icontains=q) | Q(file__icontains=q))
+    page = Paginator(objects, OBJECTS_PER_PAGE).get_page(request.GET.get("page"))
+    ctx = base_context(
+        request,
+        snapshot=snapshot,
+        page=page,
+        kind=kind,
+        namespace=namespace,
+        q=q,
+        namespaces=list(snapshot.k8s_objects.order_by("namespace").values_list("namespace", flat=True).distinct()),
+    )
+    if request.htmx:
+        return render(request, "tracer/snapshot_detail.html#objects", ctx)
+    ctx.update(
+        form=ScenarioForm(),
+        traces=Trace.objects.filter(snapshot=snapshot).select_related("scenario")[:20],
+        others=Snapshot.objects.filter(workspace=snapshot.workspace).exclude(pk=snapshot.pk)[:50],
+    )
+    return render(request, "tracer/snapshot_detail.html", ctx)
+
+
+@login_required
+@require_GET
+def snapshot_object(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
+    snapshot = get_snapshot_for_user(request, snapshot_id)
+    obj = get_object_or_404(
+        snapshot.k8s_objects,
+        group=request.GET.get("group", ""),
+        kind=request.GET.get("kind", ""),
+        namespace=request.GET.get("namespace", ""),
+        name=request.GET.get("name", ""),
+    )
+    lines, _ = yaml_lines(obj.body)
+    return render(request, "tracer/snapshot_object.html", base_context(request, snapshot=snapshot, obj=obj, lines=lines))
+
+
+@login_required
+@require_GET
+def snapshot_diff(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
+    snapshot = get_snapshot_for_user(request, snapshot_id)
+    others = Snapshot.objects.filter(workspace=snapshot.workspace).exclude(pk=snapshot.pk)
+    other_id = request.GET.get("other", "")
+    other = None
+    diff = None
+    if other_id:
+        try:
+            other = others.filter(pk=UUID(other_id)).first()
+        except ValueError:
+            other = None
+        if other is None:
+            return render(
+                request,
+                "tracer/snapshot_diff.html",
+                base_context(request, snapshot=snapshot, others=others[:100], error="Choose a snapshot of this workspace."),
+                status=404,
+            )
+        diff = diff_snapshots(snapshot, other)
+    return render(
+        request,
+        "tracer/snapshot_diff.html",
+        base_context(request, snapshot=snapshot, other=other, others=others[:100], diff=diff),
+    )

@@ -1,0 +1,210 @@
+"""Traces: submit a scenario, the trace page with its polling status partial, hop details, downloads, re-run."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseStopPolling
+
+from tracer.forms import ScenarioForm, ShareForm
+from tracer.models import ShareLink, Snapshot, Trace
+from tracer.presenters import HopUrl, hop_context, trace_context
+
+from .common import AuthedRequest, base_context, current_workspace, get_snapshot_for_user, get_trace_for_user
+
+BROKER_DOWN = "Queued; the worker will run it when the broker is back."
+
+
+def _hop_url(trace: Trace) -> HopUrl:
+    return lambda r, i: reverse("tracer-trace-hop", args=[trace.id, r, i])
+
+
+def _announce(request: AuthedRequest, published: bool | None) -> None:
+    if published is False:
+        messages.warning(request, BROKER_DOWN)
+    else:
+        messages.info(request, "Queued; the worker picks it up in a moment.")
+
+
+@login_required
+@require_POST
+def trace_create(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
+    snapshot = get_snapshot_for_user(request, snapshot_id)
+    form = ScenarioForm(request.POST)
+    if not form.is_valid():
+        ctx = base_context(request, snapshot=snapshot, form=form)
+        return render(request, "tracer/scenario_form.html", ctx, status=400)
+    trace, published = Trace.submit(
+        snapshot=snapshot, request=form.request_spec(), options=form.options(), user=request.user
+    )
+    _announce(request, published)
+    return redirect(trace)
+
+
+@login_required
+@require_GET
+def trace_list(request: AuthedRequest) -> HttpResponse:
+    workspace = current_workspace(request)
+    traces = Trace.objects.filter(workspace=workspace).select_related("scenario", "snapshot")
+    page = Paginator(traces, 50).get_page(request.GET.get("page"))
+    return render(request, "tracer/trace_list.html", base_context(request, page=page))
+
+
+def _detail_context(request: AuthedRequest, trace: Trace) -> dict[str, Any]:
+    ctx = base_context(request, trace=trace, readonly=False, broker_down=BROKER_DOWN)
+    if trace.state == Trace.State.DONE:
+        ctx.update(trace_context(trace, _hop_url(trace), title_url=request.build_absolute_uri(trace.get_absolute_url())))
+    return ctx
+
+
+@login_required
+@require_GET
+def trace_detail(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
+    trace = get_trace_for_user(request, trace_id)
+    ctx = _detail_context(request, trace)
+    ctx.update(
+        snapshots=Snapshot.objects.filter(workspace=trace.workspace).exclude(pk=trace.snapshot_id)[:100],
+        share_links=trace.share_links.filter(revoked_at__isnull=True),
+        share_form=ShareForm(),
+        selected_hop=None,
+    )
+    r, _, i = request.GET.get("hop", "").partition(".")
+    if trace.state == Trace.State.DONE and r.isdigit() and i.isdigit():
+        ctx["selected_hop"] = hop_context(trace, int(r), int(i))
+    return render(request, "tracer/trace_detail.html", ctx)
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def trace_status(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
+    """The polling partial: keeps polling while queued/running; the final one stops the poll (286)."""
+    trace = get_trace_for_user(request, trace_id)
+    html = render_to_string("tracer/trace_detail.html#status", _detail_context(request, trace), request=request)
+    if trace.is_finished:
+        return HttpResponseStopPolling(html)
+    return HttpResponse(html)
+
+
+@login_required
+@require_GET
+def trace_hop(request: AuthedRequest, trace_id: UUID, r: int, i: int) -> HttpResponse:
+    trace = get_trace_for_user(request, trace_id)
+    hop = hop_context(trace, r, i)
+    if hop is None:
+        raise Http404("no such hop")
+    return render(request, "tracer/trace_hop.html", {"h": hop, "snapshot": trace.snapshot, "readonly": False})
+
+
+def trace_json_response(trace: Trace, filename: str) -> HttpResponse:
+    if trace.state != Trace.State.DONE:
+        raise Http404("the trace has no result yet")
+    resp = HttpResponse(
+        json.dumps(trace.result, indent=2, ensure_ascii=False), content_type="application/json; charset=utf-8"
+    )
+    resp["Content-Disposition"] = f'attachment; filename="{filename}.json"'
+    return resp
+
+
+def trace_svg_response(request: HttpRequest, trace: Trace, hop_url: HopUrl, filename: str) -> HttpResponse:
+    if trace.state != Trace.State.DONE:
+        raise Http404("the trace has no result yet")
+    ctx = trace_context(trace, hop_url)
+    if not ctx["requests"]:
+        raise Http404("the trace has no request")
+    n = request.GET.get("request", "0")
+    req = ctx["requests"][int(n)] if n.isdigit() and int(n) < len(ctx["requests"]) else ctx["requests"][0]
+    body = render_to_string("tracer/diagram.svg", {"d": req["diagram"], "standalone": True}, request=request)
+    resp = HttpResponse(body, content_type="image/svg+xml; charset=utf-8")
+    resp["Content-Disposition"] = f'attachment; filename="{filename}.svg"'
+    return resp
+
+
+def trace_md_response(request: HttpRequest, trace: Trace, url: str) -> HttpResponse:
+    if trace.state != Trace.State.DONE:
+        raise Http404("the trace has no result yet")
+    ctx = trace_context(trace, lambda r, i: "", title_url=url)
+    return HttpResponse(ctx["markdown"], content_type="text/markdown; charset=utf-8")
+
+
+@login_required
+@require_GET
+def trace_json(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
+    trace = get_trace_for_user(request, trace_id)
+    return trace_json_response(trace, f"trace-{trace.id}")
+
+
+@login_required
+@require_GET
+def trace_svg(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
+    trace = get_trace_for_user(request, trace_id)
+    return trace_svg_response(request, trace, _hop_url(trace), f"trace-{trace.id}")
+
+
+@login_required
+@require_GET
+def trace_md(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
+    trace = get_trace_for_user(request, trace_id)
+    return trace_md_response(request, trace, request.build_absolute_uri(trace.get_absolute_url()))
+
+
+@login_required
+@require_POST
+def trace_rerun(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
+    """Run the same scenario on another snapshot (or the same one again) of the trace's workspace."""
+    trace = get_trace_for_user(request, trace_id)
+    target_id = request.POST.get("snapshot") or str(trace.snapshot_id)
+    try:
+        target = Snapshot.objects.filter(workspace=trace.workspace, pk=UUID(target_id)).first()
+    except ValueError:
+        target = None
+    if target is None:
+        raise Http404("no such snapshot in this workspace")
+    new, published = Trace.submit(
+        snapshot=target,
+        request=trace.scenario.request,
+        options=trace.scenario.options,
+        user=request.user,
+        scenario=trace.scenario,
+    )
+    _announce(request, published)
+    return redirect(new)
+
+
+@login_required
+@require_POST
+def share_create(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
+    trace = get_trace_for_user(request, trace_id)
+    form = ShareForm(request.POST)
+    visibility = form.cleaned_data["visibility"] if form.is_valid() else ShareLink.Visibility.WORKSPACE
+    if visibility == ShareLink.Visibility.WORKSPACE:
+        link = trace.share_link(request.user)
+    else:
+        link = ShareLink.objects.create(trace=trace, visibility=visibility, created_by=request.user)
+    messages.success(request, f"Share link ready ({link.get_visibility_display().lower()}).")
+    return redirect(f"{trace.get_absolute_url()}#share")
+
+
+@login_required
+@require_POST
+def share_revoke(request: AuthedRequest, token: str) -> HttpResponse:
+    link = ShareLink.objects.select_related("trace").filter(
+        token=token, revoked_at__isnull=True, trace__workspace__memberships__user=request.user
+    ).first()
+    if link is None:
+        raise Http404("no such share link")
+    ShareLink.objects.filter(pk=link.pk).update(revoked_at=timezone.now())
+    messages.success(request, "Share link revoked; it now answers 404.")
+    return redirect(f"{link.trace.get_absolute_url()}#share")
