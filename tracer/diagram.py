@@ -48,7 +48,7 @@ ERROR_TEXT = {
     "websocket-closed": "WebSocket closed",
 }
 
-LANE_W = 150
+LANE_W = 160
 MARGIN = 16
 HEADER_H = 44
 ROW_H = 58
@@ -103,7 +103,7 @@ class Lane:
 
     @property
     def head_x(self) -> float:
-        return self.x - 66
+        return self.x - 73
 
 
 @dataclass
@@ -181,7 +181,7 @@ def layout(req: dict[str, Any]) -> Diagram:
         label = status_text(status, outcome)
         css = outcome_class(status, outcome)
         name = str(hop.get("name") or component)
-        dashed = hop.get("confidence") in ("assumed", "inferred")
+        dashed = hop.get("confidence") == "assumed"
         summary = str(hop.get("summary") or "")
         arrow = Arrow(
             hop=i,

@@ -91,7 +91,7 @@ def test_command_line_error_is_one_line_with_exit_status_2(tmp_path: Path) -> No
 
 @pytest.mark.django_db
 def test_pull_stores_a_snapshot_in_the_users_workspace(apiserver: RecordedAPIServer, kubeconfig: Path) -> None:
-    user = get_user_model().objects.create_user("alice", password="x")
+    user = get_user_model().objects.create_user("alice")
     out = pull("--kubeconfig", str(kubeconfig), "--user", "alice", "--name", "kind before upgrade")
 
     snap = Snapshot.objects.get()

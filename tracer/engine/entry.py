@@ -180,6 +180,8 @@ def _browser_hop(request: Request) -> Hop:
 
 
 def _is_ip(host: str) -> bool:
+    if ":" not in host and not host[-1:].isdigit():
+        return False  # cheap pre-check: DNS names end in a letter (no numeric TLDs); per-request path
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:

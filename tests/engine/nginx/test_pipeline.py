@@ -81,3 +81,26 @@ def test_engine_end_to_end():
     assert final.status == 200
     assert final.controller == "ingress-nginx"
     assert "controller" in [h.component for h in final.hops]
+
+
+def test_9_2_basic_auth_401_with_realm_and_missing_secret_503():
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "basic", "namespace": "shop"},
+              "data": {"auth": "Zm9vOiRhcHIxJA=="}}
+    ann = {"auth-type": "basic", "auth-secret": "basic", "auth-realm": "Hi"}
+    r = route(compile_(ingress_class(), ingress("web", annotations=ann), backend(), secret), f"GET {HOST}/")
+    assert r.status == 401
+    assert r.response_headers["www-authenticate"] == 'Basic realm="Hi"'
+    ann["auth-secret"] = "missing"
+    assert route(compile_(ingress_class(), ingress("web", annotations=ann), backend()), f"GET {HOST}/").status == 503
+
+
+def test_9_3_external_auth_adds_an_auth_hop():
+    ann = {"auth-url": "http://auth.shop.svc/check"}
+    r = route(compile_(ingress_class(), ingress("web", annotations=ann), backend()), f"GET {HOST}/")
+    assert "auth" in [h.component for h in r.hops]
+
+
+def test_12_2_affinity_cookie_path_is_ingress_path():
+    body = ingress("web", paths=[path("/something")], annotations={"affinity": "cookie"})
+    r = route(compile_(ingress_class(), body, backend()), "GET https://shop.example.com/something/x")
+    assert "Path=/something" in r.response_headers["set-cookie"]

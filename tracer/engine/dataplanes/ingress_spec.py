@@ -248,6 +248,7 @@ class IngressSpecTable(RouteTable):
         self.tls_wildcard: dict[str, list[_TlsEntry]] = {}
         self.default_backends: list[tuple[K8sObject, _Backend]] = []
         self.served: list[K8sObject] = []
+        self._sample: list[str] | None = None
         self.notes: dict[tuple[str | None, str], str] = {}  # ingress key -> class note (assumed class...)
         self.classes = snapshot.of_kind("IngressClass")
         self.claimed = self._claimed_classes()
@@ -524,12 +525,16 @@ class IngressSpecTable(RouteTable):
         alt = host[4:] if host.startswith("www.") else "www." + host
         if alt in self.index.exact:
             out.append(f"host {alt} has rules, but the request is for {host} (I-10: hosts must be equal)")
-        if not out:
-            count = len(self.index.exact) + len(self.index.wildcard)
-            sample = sorted(self.index.exact)[:3] + sorted(b.label for b in self.index.wildcard.values())[:2]
-            if count:
-                out.append(f"no rule has host {host} (hosts configured include {', '.join(sample)})")
+        if not out and self._host_sample():
+            out.append(f"no rule has host {host} (hosts configured include {', '.join(self._host_sample())})")
         return out[:MAX_NEAR_MISSES]
+
+    def _host_sample(self) -> list[str]:
+        """A few configured hosts for 'no rule has host' messages, computed once (sorting 10k hosts per
+        request would dominate the cost of a 404)."""
+        if self._sample is None:
+            self._sample = sorted(self.index.exact)[:3] + sorted(b.label for b in self.index.wildcard.values())[:2]
+        return self._sample
 
     def _tls(self, request: Request, host: str, trace: RequestTrace, rules_cited: list[str]) -> dict[str, Any] | None:
         if request.scheme != "https":

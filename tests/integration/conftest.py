@@ -1,0 +1,69 @@
+"""Fixtures for the integration tests: one live stack per session (Redis, SQLite file, web, API token)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from conftest_live import LiveStack, example_files, port_open  # noqa: E402
+
+OWNER = ("ada", "ada-pw-7Hq2x9")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+def start_stack(workdir: Path, database_url: str | None = None) -> LiveStack:
+    stack = LiveStack(workdir, database_url=database_url)
+    try:
+        stack.start_redis()
+        stack.migrate()
+        stack.create_users(dict([OWNER]))
+        stack.start_web()
+    except BaseException:
+        print(stack.logs())
+        stack.close()
+        raise
+    return stack
+
+
+@pytest.fixture(scope="session")
+def live_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
+    stack = start_stack(tmp_path_factory.mktemp("live-integration"))
+    try:
+        yield stack
+    finally:
+        stack.close()
+
+
+@pytest.fixture
+def live(request: pytest.FixtureRequest, live_session: LiveStack) -> Iterator[LiveStack]:
+    """The session's stack; workers started by the test are stopped after it, Redis is brought back."""
+    yield live_session
+    failed = any(getattr(getattr(request.node, f"rep_{when}", None), "failed", False) for when in ("setup", "call"))
+    if failed:
+        print(f"\n===== subprocess logs ({live_session.dir}) =====\n{live_session.logs()}")
+    for worker in list(live_session.workers):
+        live_session.stop_worker(worker)
+    if live_session.redis is None or not port_open(live_session.redis_port):
+        live_session.start_redis()
+
+
+@pytest.fixture(scope="session")
+def token(live_session: LiveStack) -> str:
+    return live_session.api_token(OWNER[0])
+
+
+@pytest.fixture(scope="session")
+def snapshot_id(live_session: LiveStack, token: str) -> str:
+    return str(live_session.upload_snapshot(token, example_files("shop"), "shop")["id"])
