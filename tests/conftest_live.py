@@ -491,4 +491,20 @@ def example_files(folder: str) -> list[Path]:
     return sorted(p for p in (EXAMPLES / folder).rglob("*") if p.suffix in (".yaml", ".yml", ".json") and p.is_file())
 
 
+def start_stack(workdir: Path, users: Mapping[str, str], database_url: str | None = None, **kwargs: Any) -> LiveStack:
+    """Redis, migrated database, users and the web server; the caller starts workers and closes the stack."""
+    stack = LiveStack(workdir, database_url=database_url, **kwargs)
+    try:
+        stack.start_redis()
+        stack.migrate()
+        stack.create_users(users)
+        stack.start_web()
+    except BaseException:
+        print(stack.logs())
+        stack.close()
+        raise
+    return stack
+
+
+OWNER = ("ada", "ada-pw-7Hq2x9")
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

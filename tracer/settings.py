@@ -145,6 +145,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Compressed, not manifest: pages still render when collectstatic has not run (tests, runserver).
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 
 # Uploads: large snapshots arrive as files; keep request bodies bounded.
 TRACER_MAX_UPLOAD_BYTES = env_int("TRACER_MAX_UPLOAD_MB", 64) * 1024 * 1024

@@ -11,9 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from conftest_live import LiveStack, example_files, port_open  # noqa: E402
-
-OWNER = ("ada", "ada-pw-7Hq2x9")
+from conftest_live import OWNER, LiveStack, example_files, port_open, start_stack  # noqa: E402
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -23,23 +21,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def start_stack(workdir: Path, database_url: str | None = None) -> LiveStack:
-    stack = LiveStack(workdir, database_url=database_url)
-    try:
-        stack.start_redis()
-        stack.migrate()
-        stack.create_users(dict([OWNER]))
-        stack.start_web()
-    except BaseException:
-        print(stack.logs())
-        stack.close()
-        raise
-    return stack
-
-
 @pytest.fixture(scope="session")
 def live_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
-    stack = start_stack(tmp_path_factory.mktemp("live-integration"))
+    stack = start_stack(tmp_path_factory.mktemp("live-integration"), dict([OWNER]))
     try:
         yield stack
     finally:

@@ -292,3 +292,15 @@ def test_public_certificates_filter() -> None:
     assert pull._public_certificates(b64(key_pem + CERT_PEM)) == (b64(CERT_PEM), True)
     assert pull._public_certificates(b64(key_pem)) == (None, True)
     assert pull._public_certificates("not base64!") == (None, False)
+
+
+def test_discovery_forbidden_or_not_an_api_server(apiserver: RecordedAPIServer, kubeconfig: Path) -> None:
+    apiserver.overrides["/api/v1"] = {
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "reason": "Forbidden",
+        "message": 'forbidden: User "system:anonymous" cannot get path "/api/v1"', "code": 403,
+    }
+    with pytest.raises(PullError, match=r"forbids API discovery \(GET /api/v1: 403\)"):
+        run(kubeconfig)
+    apiserver.overrides["/api/v1"] = {"kind": "Status", "code": 404}
+    with pytest.raises(PullError, match=r"does not look like a Kubernetes API server \(GET /api/v1: HTTP 404\)"):
+        run(kubeconfig)

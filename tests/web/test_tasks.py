@@ -53,7 +53,6 @@ class TaskTestCase(BaseTestCase):
 
     def test_engine_errors_fail_the_trace_without_retry(self) -> None:
         trace = self.queued(url="http://shop.example.com/", controller="ingress-nginx")
-        Trace.objects.filter(pk=trace.pk).update()
         trace.scenario.options = {"controller": "no-such-controller"}
         trace.scenario.save()
         assert tasks.execute_trace(str(trace.pk), "w")["state"] == "failed"

@@ -122,9 +122,10 @@ def _build_plan(snapshot: Snapshot, controller_objects: list[K8sObject]) -> _Ent
             if _selector(s) and all(labels.get(k) == v for k, v in _selector(s).items())
         ]
     if plan.workload is None and services:
-        sel = _selector(min(services, key=_service_score))
+        best = min(services, key=_service_score)
+        sel = _selector(best)
         for kind in WORKLOAD_KINDS:
-            for w in snapshot.of_kind(kind, services[0].namespace):
+            for w in snapshot.of_kind(kind, best.namespace):
                 labels = _template_labels(w)
                 if sel and all(labels.get(k) == v for k, v in sel.items()):
                     plan.workload = w

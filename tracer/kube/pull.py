@@ -353,13 +353,16 @@ class _Puller:
 
     def discover(self) -> dict[tuple[str, str], set[str]]:
         """{(group, version): resource plurals} for the group/versions tracer may list."""
+        host = self.api.configuration.host
         status, core = self.get("/api/v1")
+        if status == 403:
+            raise PullError(f"{host} forbids API discovery (GET /api/v1: 403); the system:discovery role is missing")
         if status != 200 or not isinstance(core, dict):
-            raise PullError(f"{self.api.configuration.host} is not a Kubernetes API server (GET /api/v1: {status})")
+            raise PullError(f"{host} does not look like a Kubernetes API server (GET /api/v1: HTTP {status})")
         served: dict[tuple[str, str], set[str]] = {("", "v1"): _plurals(core)}
         status, groups = self.get("/apis")
         if status != 200 or not isinstance(groups, dict):
-            raise PullError(f"discovery failed (GET /apis: {status})")
+            raise PullError(f"API discovery failed on {host} (GET /apis: HTTP {status})")
         wanted: dict[str, set[str]] = {}
         for r in (*RESOURCES, SECRETS):
             wanted.setdefault(r.group, set()).update(r.versions)

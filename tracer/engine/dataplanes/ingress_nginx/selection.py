@@ -178,6 +178,24 @@ def rule_hosts(ing: K8sObject) -> list[str]:
     return hosts
 
 
+DEFAULT_CLASS_ANNOTATION = "ingressclass.kubernetes.io/is-default-class"
+
+
+def _default_class(snapshot: Snapshot) -> K8sObject | None:
+    """The IngressClass the admission plugin would default to: the newest marked default (Kubernetes >= 1.30)."""
+    marked = [ic for ic in snapshot.of_kind("IngressClass") if ic.annotations.get(DEFAULT_CLASS_ANNOTATION) == "true"]
+    return max(marked, key=lambda ic: ic.creation_timestamp) if marked else None
+
+
+def _classless(ing: K8sObject) -> bool:
+    return not ing.spec.get("ingressClassName") and LEGACY_CLASS_ANNOTATION not in ing.annotations
+
+
+def _with_class(ing: K8sObject, name: str) -> K8sObject:
+    body = {**ing.body, "spec": {**ing.spec, "ingressClassName": name}}
+    return K8sObject(body=body, source=ing.source)
+
+
 def select_ingresses(snapshot: Snapshot, config: ControllerConfig) -> Selection:
     sel = Selection(classes=served_classes(snapshot, config))
     # A snapshot of app manifests usually lacks the IngressClass Helm installed; then assume the class
@@ -188,7 +206,16 @@ def select_ingresses(snapshot: Snapshot, config: ControllerConfig) -> Selection:
             f"the snapshot has no IngressClass; assumed IngressClass {config.ingress_class!r} with spec.controller "
             f"{config.controller_class} exists (what the Helm chart installs)"
         )
+    default_class = _default_class(snapshot)
     for ing in sort_ingresses(snapshot.of_kind("Ingress")):
+        if default_class is not None and _classless(ing):
+            # The DefaultIngressClass admission plugin fills the field in when the Ingress is created (#1.2);
+            # applying these manifests to a cluster with this default class would do the same.
+            ing = _with_class(ing, default_class.name)
+            sel.notes.append(
+                f"Ingress {ing.namespace}/{ing.name} has no class; IngressClass {default_class.name} is marked "
+                f"default, so the API server sets ingressClassName: {default_class.name} when it is created"
+            )
         ingress_class, dropped = _class_verdict(ing, config, sel.classes, snapshot, assume_class)
         if dropped is None:
             dropped = _namespace_verdict(ing, config, snapshot)
