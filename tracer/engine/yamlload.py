@@ -215,31 +215,53 @@ def _doc_at(docs: list[Document], starts: list[int], offset: int) -> Document:
 
 
 def _plan_checks(text: str, docs: list[Document], limits: Limits) -> None:
-    """Flag documents whose cheap depth bound is too high, or that use anchors/merge keys."""
+    """Flag documents whose cheap depth bound is too high, or that use anchors/merge keys.
+
+    Bound: depth <= 2 * (P + 1) + F, P = the longest leading run of ``space tab - ? :`` on any
+    line of the document, F = its number of ``[``/``{``. One regex pass finds the documents with
+    any line indented past ``max_depth // 4``; only those get a closer look (two C-level searches
+    each), so the usual dump costs one scan of the text.
+    """
     if not docs:
         return
     max_depth = min(limits.max_depth, HARD_MAX_DEPTH)
     starts = [d.start for d in docs]
-    threshold = max(1, max_depth // 4)
-    longest: dict[int, int] = {}
-    first = _LEADING.match(text).end()  # type: ignore[union-attr]  # always matches
-    if first >= threshold:
-        longest[0] = first
-    for m in _prefix_pattern(threshold).finditer(text):
-        d = _doc_at(docs, starts, m.start() + 1).index
-        width = m.end() - m.start() - 1
-        if width > longest.get(d, 0):
-            longest[d] = width
-    has_flow = "[" in text or "{" in text
-    for doc in docs:
-        prefix = longest.get(doc.index, threshold - 1)
-        bound = 2 * (prefix + 1)
-        if has_flow and bound <= max_depth:
-            bound += text.count("[", doc.start, doc.end) + text.count("{", doc.start, doc.end)
-        if prefix >= _CRASH_PREFIX:
-            doc.exact_checked = True  # vetted by libyaml events before yaml-rs parses it
-        elif bound > max_depth:
-            doc.needs_depth_walk = True
+    low = max(1, max_depth // 4)
+    brackets = text.count("[") + text.count("{")
+
+    def flow(doc: Document) -> int:
+        return text.count("[", doc.start, doc.end) + text.count("{", doc.start, doc.end) if brackets else 0
+
+    deep_lines = _prefix_pattern(low)
+    looked_at: set[int] = set()
+    lead = _LEADING.match(text).end()  # type: ignore[union-attr]  # always matches; the first line has no "\n"
+    hit: int | None = 0 if lead >= low else None
+    pos = 0
+    while True:
+        if hit is None:
+            m = deep_lines.search(text, pos)
+            if m is None:
+                break
+            hit = m.start()
+        doc = _doc_at(docs, starts, hit + 1)
+        looked_at.add(doc.index)
+        if (hit == 0 and lead >= _CRASH_PREFIX) or _prefix_pattern(_CRASH_PREFIX).search(text, hit, doc.end):
+            doc.exact_checked = True  # could overflow yaml-rs: vetted with libyaml events first
+        else:
+            # No line reaching `enough` columns keeps 2 * (P + 1) + F within max_depth.
+            enough = (max_depth - flow(doc)) // 2
+            if (
+                enough <= low
+                or (hit == 0 and lead >= enough)
+                or _prefix_pattern(max(1, enough)).search(text, hit, doc.end)
+            ):
+                doc.needs_depth_walk = True
+        pos = max(doc.end, hit + 1)
+        hit = None
+    if brackets > max_depth - 2 * low:
+        for doc in docs:
+            if doc.index not in looked_at and 2 * low + flow(doc) > max_depth:
+                doc.needs_depth_walk = True
     # Anchors: `&name` at the start of a node (after whitespace, line start or flow punctuation).
     # A `&` inside a URL or word does not qualify, so ordinary manifests are never flagged.
     i = text.find("&")
@@ -247,12 +269,16 @@ def _plan_checks(text: str, docs: list[Document], limits: Limits) -> None:
         prev = text[i - 1] if i else "\n"
         nxt = text[i + 1] if i + 1 < len(text) else " "
         if prev in " \t\r\n[{," and nxt not in " \t\r\n":
-            _doc_at(docs, starts, i).exact_checked = True
-        i = text.find("&", i + 1)
+            doc = _doc_at(docs, starts, i)
+            doc.exact_checked = True
+            i = text.find("&", max(doc.end, i + 1))
+        else:
+            i = text.find("&", i + 1)
     i = text.find("<<")
     while i >= 0:
-        _doc_at(docs, starts, i).has_merge_keys = True
-        i = text.find("<<", i + 2)
+        doc = _doc_at(docs, starts, i)
+        doc.has_merge_keys = True
+        i = text.find("<<", max(doc.end, i + 2))
 
 
 def _event_check(pt: ParsedText, doc: Document, limits: Limits) -> None:

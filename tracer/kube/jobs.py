@@ -1,8 +1,9 @@
 """Pull jobs started from the UI: configured contexts and the progress record the task and the page share.
 
-A job is one JSON record at ``tracer:pull:<job id>`` (no model: pulls are short-lived and the result is a
-Snapshot row). It lives in Redis (``REDIS_URL``), which web and worker already share for Celery; setting
-``TRACER_PULL_CACHE`` to a cache alias uses that Django cache instead (tests use the local-memory cache).
+A job is one record (a JSON-serialisable dict) at ``tracer:pull:<job id>``; no model, as pulls are
+short-lived and their result is a Snapshot row. It lives in Redis (``REDIS_URL``), which web and worker
+already share for Celery; setting ``TRACER_PULL_CACHE`` to a cache alias uses that Django cache instead
+(tests use the local-memory cache).
 """
 
 from __future__ import annotations

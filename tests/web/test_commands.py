@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from unittest.mock import patch
+
+from django.contrib.auth.models import User
+from django.core.management import call_command
+
+from tracer import tasks
+from tracer.models import ApiToken, Snapshot
+
+from .base import MANIFEST, BaseTestCase
+
+
+class CommandsTestCase(BaseTestCase):
+    def test_create_api_token_prints_the_token_last(self) -> None:
+        out = io.StringIO()
+        call_command("create_api_token", "alice", stdout=out)
+        token = out.getvalue().strip().splitlines()[-1]
+        assert ApiToken.authenticate(token).user == self.alice
+
+    def test_requeue_stale(self) -> None:
+        out = io.StringIO()
+        with patch.object(tasks.run_trace, "apply_async"):
+            call_command("requeue_stale", stdout=out)
+        assert "requeued" in out.getvalue()
+
+
+def test_ensure_demo_creates_user_and_demo_snapshot(db: object, tmp_path: Path) -> None:
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "m.yaml").write_bytes(MANIFEST)
+    out = io.StringIO()
+    call_command("ensure_demo", "--username", "admin", "--url", "http://x/", "--examples", str(tmp_path), stdout=out)
+    text = out.getvalue()
+    assert "Log in at http://x/ as admin / " in text
+    password = text.split("as admin / ")[1].split()[0]
+    assert User.objects.get(username="admin").check_password(password)
+    assert Snapshot.objects.get().object_count == 4
+    out = io.StringIO()
+    call_command("ensure_demo", "--username", "admin", "--examples", str(tmp_path), stdout=out)
+    assert Snapshot.objects.count() == 1 and "as admin /" not in out.getvalue()
