@@ -8,4 +8,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracer.settings")
 
 app = Celery("tracer")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["tracer"])
+app.autodiscover_tasks(["tracer", "tracer.kube"])

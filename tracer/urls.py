@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from tracer.views import accounts, api, share, snapshots, traces
 
@@ -13,6 +13,7 @@ urlpatterns = [
     # /snapshots/
     path("snapshots/", snapshots.snapshot_list, name="tracer-snapshots"),
     path("snapshots/upload/", snapshots.upload, name="tracer-upload"),
+    path("snapshots/pull/", include("tracer.kube.urls")),
     path("snapshots/<uuid:snapshot_id>/", snapshots.snapshot_detail, name="tracer-snapshot"),
     path("snapshots/<uuid:snapshot_id>/object/", snapshots.snapshot_object, name="tracer-snapshot-object"),
     path("snapshots/<uuid:snapshot_id>/diff/", snapshots.snapshot_diff, name="tracer-snapshot-diff"),

@@ -346,6 +346,17 @@ def test_depth_limit_block_style() -> None:
     assert "deeper than 64" in load_error(_nested(65)).message
 
 
+def test_depth_limit_counts_alias_expansion() -> None:
+    # Documents with anchors take the exact libyaml-event path; it must agree with the walk.
+    anchored = _nested(10).replace("metadata: {name: deep}", "metadata: &m {name: deep}")
+    assert len(load_manifests(anchored, limits=Limits(max_depth=10))) == 1
+    assert "deeper than 10" in load_error(anchored.replace("x: 1", "x: {y: 1}"), limits=Limits(max_depth=10)).message
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\nx: &x {a: {b: {c: 1}}}\ny: {p: {q: *x}}\n"
+    assert len(load_manifests(text, limits=Limits(max_depth=6))) == 1
+    err = load_error(text, limits=Limits(max_depth=5))
+    assert "deeper than 5" in err.message and err.line == 5
+
+
 def test_depth_limit_flow_style_and_json() -> None:
     flow = "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: " + "[" * 70 + "]" * 70 + "\n"
     assert "deeper than 64" in load_error(flow).message

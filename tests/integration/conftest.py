@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from conftest_live import OWNER, LiveStack, example_files, port_open, start_stack  # noqa: E402
+from conftest_live import OWNER, LiveStack, example_files, port_open, start_stack
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -70,6 +70,30 @@ KNOWN_KINDS = frozenset(
 )
 
 
+# Kind names that several API groups use (Knative Service/Ingress, Istio Gateway). A bare kind name means the
+# group listed here; the others are reached as "<group>/<Kind>", e.g. "serving.knative.dev/Service".
+DEFAULT_GROUPS: dict[str, frozenset[str]] = {
+    "Service": frozenset({""}),
+    "Endpoints": frozenset({""}),
+    "Pod": frozenset({""}),
+    "ConfigMap": frozenset({""}),
+    "Secret": frozenset({""}),
+    "Namespace": frozenset({""}),
+    "Ingress": frozenset({"networking.k8s.io", "extensions"}),
+    "IngressClass": frozenset({"networking.k8s.io"}),
+    "Gateway": frozenset({"gateway.networking.k8s.io"}),
+    "Route": frozenset({"route.openshift.io"}),
+}
+
+
+def index_kind(obj: K8sObject) -> str:
+    """The key an object is indexed under: its kind, or "<group>/<kind>" for a kind another group owns."""
+    groups = DEFAULT_GROUPS.get(obj.kind)
+    if groups is None or obj.group in groups:
+        return obj.kind
+    return f"{obj.group}/{obj.kind}"
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     """Where an object came from: file, zero-based document index, one-based line."""
@@ -214,12 +238,12 @@ class Snapshot:
                         line=obj.source.line,
                     )
                 )
-                self._by_kind[obj.kind].remove(previous)
+                self._by_kind[index_kind(previous)].remove(previous)
             self._by_key[obj.key] = obj
-            self._by_kind.setdefault(obj.kind, []).append(obj)
+            self._by_kind.setdefault(index_kind(obj), []).append(obj)
         self.objects = [o for objs in self._by_kind.values() for o in objs]
         for obj in self.objects:
-            self._by_name.setdefault((obj.kind, obj.namespace, obj.name), obj)
+            self._by_name.setdefault((index_kind(obj), obj.namespace, obj.name), obj)
 
     @classmethod
     def from_objects(cls, objects: Iterable[K8sObject], warnings: Iterable[LoadWarning] = ()) -> Snapshot:
@@ -232,6 +256,7 @@ class Snapshot:
         return len(self.objects)
 
     def of_kind(self, kind: str, namespace: str | None = None) -> list[K8sObject]:
+        """Objects of a kind (see DEFAULT_GROUPS: "Service" is core v1, "serving.knative.dev/Service" Knative's)."""
         objs = self._by_kind.get(kind, [])
         if namespace is None:
             return list(objs)

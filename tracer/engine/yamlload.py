@@ -256,7 +256,7 @@ def _plan_checks(text: str, docs: list[Document], limits: Limits) -> None:
                 or _prefix_pattern(max(1, enough)).search(text, hit, doc.end)
             ):
                 doc.needs_depth_walk = True
-        pos = max(doc.end, hit + 1)
+        pos = max(doc.end - 1, hit + 1)  # doc.end - 1 is the newline before the next document
         hit = None
     if brackets > max_depth - 2 * low:
         for doc in docs:
