@@ -47,12 +47,12 @@ class ScenarioForm(forms.Form):
         help_text="One 'Name: value' per line.",
     )
     http_version = forms.ChoiceField(label="HTTP version", choices=HTTP_VERSIONS, initial="1.1")
-    client_ip = forms.GenericIPAddressField(label="Client IP", required=False, widget=forms.TextInput(attrs={"placeholder": "203.0.113.10"}))
+    client_ip = forms.GenericIPAddressField(
+        label="Client IP", required=False, widget=forms.TextInput(attrs={"placeholder": "203.0.113.10"})
+    )
     body_bytes = forms.IntegerField(label="Body size (bytes)", required=False, min_value=0)
     controller = forms.ChoiceField(label="Controller", required=False, choices=())
-    assume_endpoints = forms.BooleanField(
-        label="Assume every Service has ready endpoints", required=False
-    )
+    assume_endpoints = forms.BooleanField(label="Assume every Service has ready endpoints", required=False)
     seed = forms.IntegerField(required=False, min_value=0, widget=forms.NumberInput(attrs={"placeholder": "random"}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -113,7 +113,9 @@ class AddMemberForm(forms.Form):
 
 class TokenForm(forms.Form):
     name = forms.CharField(
-        max_length=100, required=False, widget=forms.TextInput(attrs={"placeholder": "CI pipeline", "data-testid": "token-name"})
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "CI pipeline", "data-testid": "token-name"}),
     )
 
 

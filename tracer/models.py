@@ -122,7 +122,10 @@ class Snapshot(models.Model):
 
     @property
     def detected_controllers(self) -> list[str]:
-        return list(self.controllers.get("candidates") or ([self.controllers["default"]] if self.controllers.get("default") else []))
+        return list(
+            self.controllers.get("candidates")
+            or ([self.controllers["default"]] if self.controllers.get("default") else [])
+        )
 
     @classmethod
     def create_from_engine(
@@ -345,7 +348,12 @@ class Trace(models.Model):
         now = timezone.now()
         claimable = Q(state=self.State.QUEUED) | Q(state=self.State.RUNNING, started_at__lt=self.running_stale_before())
         row = Trace.objects.filter(pk=self.pk).values("state", "claimed_by").first()
-        if row and row["state"] == self.State.RUNNING and row["claimed_by"] and _local_process_is_dead(row["claimed_by"]):
+        if (
+            row
+            and row["state"] == self.State.RUNNING
+            and row["claimed_by"]
+            and _local_process_is_dead(row["claimed_by"])
+        ):
             # The process that claimed it was killed on this host: take over at once.
             claimable |= Q(state=self.State.RUNNING, claimed_by=row["claimed_by"])
         updated = Trace.objects.filter(claimable, pk=self.pk).update(

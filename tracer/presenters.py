@@ -129,7 +129,11 @@ def trace_context(trace: Trace, hop_url: HopUrl, *, title_url: str = "") -> dict
 
 
 def _same_object(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return (a.get("kind"), a.get("namespace") or "", a.get("name")) == (b.get("kind"), b.get("namespace") or "", b.get("name"))
+    return (a.get("kind"), a.get("namespace") or "", a.get("name")) == (
+        b.get("kind"),
+        b.get("namespace") or "",
+        b.get("name"),
+    )
 
 
 def hop_context(trace: Trace, r: int, i: int) -> dict[str, Any] | None:

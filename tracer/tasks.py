@@ -7,6 +7,7 @@ trace with the message), never retried; only transient database/broker errors ar
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -74,10 +75,8 @@ def execute_trace(trace_id: str, worker: str) -> dict[str, Any]:
         trace.fail(worker, f"the engine did not finish within {settings.CELERY_TASK_SOFT_TIME_LIMIT} s")
         return {"trace": str(trace_id), "state": "failed"}
     except TRANSIENT_ERRORS:
-        try:
-            trace.release(worker)
-        except TRANSIENT_ERRORS:
-            pass  # the sweep takes it over once the database is back
+        with contextlib.suppress(*TRANSIENT_ERRORS):
+            trace.release(worker)  # if this fails too, the sweep takes it over once the database is back
         raise
     except Exception as exc:
         # An engine bug: retrying would fail the same way. Keep the message for the user and the log.

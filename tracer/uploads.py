@@ -27,8 +27,13 @@ class UploadOutcome:
 
 
 def error(message: str, file: str | None = None, **where: Any) -> dict[str, Any]:
-    return {"file": file, "document": where.get("document"), "line": where.get("line"),
-            "field": where.get("field"), "message": message}
+    return {
+        "file": file,
+        "document": where.get("document"),
+        "line": where.get("line"),
+        "field": where.get("field"),
+        "message": message,
+    }
 
 
 def _is_archive(name: str) -> bool:

@@ -52,9 +52,7 @@ def make_snapshot(workspace: Any, user: Any, manifest: bytes = MANIFEST, name: s
 
 
 def run_trace_now(snapshot: Snapshot, user: Any, url: str = "http://shop.example.com/cart", **options: Any) -> Trace:
-    trace, _ = Trace.submit(
-        snapshot=snapshot, request={"method": "GET", "url": url}, options=options, user=user
-    )
+    trace, _ = Trace.submit(snapshot=snapshot, request={"method": "GET", "url": url}, options=options, user=user)
     execute_trace(str(trace.pk), "test-worker")
     trace.refresh_from_db()
     return trace

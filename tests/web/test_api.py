@@ -24,14 +24,18 @@ class ApiTestCase(BaseTestCase):
 
     def test_no_or_bad_token_is_401(self) -> None:
         for headers in ({}, self.auth("nope"), {"Authorization": "Basic abc"}):
-            r = self.client.post("/api/v1/snapshots", {"files": SimpleUploadedFile("m.yaml", MANIFEST)}, headers=headers)
+            r = self.client.post(
+                "/api/v1/snapshots", {"files": SimpleUploadedFile("m.yaml", MANIFEST)}, headers=headers
+            )
             assert r.status_code == 401
         self.login(self.alice)  # a session is not enough
         assert self.client.get("/api/v1/snapshots").status_code == 401
 
     def test_upload_multipart(self) -> None:
         r = self.client.post(
-            "/api/v1/snapshots", {"files": SimpleUploadedFile("m.yaml", MANIFEST), "name": "ci"}, headers=self.auth(self.bob_token)
+            "/api/v1/snapshots",
+            {"files": SimpleUploadedFile("m.yaml", MANIFEST), "name": "ci"},
+            headers=self.auth(self.bob_token),
         )
         assert r.status_code == 201
         body = r.json()
@@ -60,7 +64,10 @@ class ApiTestCase(BaseTestCase):
         assert [s["id"] for s in r.json()["snapshots"]] == [str(self.snapshot.pk)]
         r = self.client.get(f"/api/v1/snapshots/{self.snapshot.pk}", headers=self.auth(self.bob_token))
         assert r.json()["objects"] == 4
-        assert self.client.get(f"/api/v1/snapshots/{self.snapshot.pk}", headers=self.auth(self.charlie_token)).status_code == 404
+        assert (
+            self.client.get(f"/api/v1/snapshots/{self.snapshot.pk}", headers=self.auth(self.charlie_token)).status_code
+            == 404
+        )
 
     def test_create_and_get_trace(self) -> None:
         payload = {
@@ -68,11 +75,13 @@ class ApiTestCase(BaseTestCase):
             "request": {"method": "GET", "url": "http://shop.example.com/cart", "headers": {"X-A": "1"}},
             "options": {"assume_endpoints": True},
         }
-        with patch.object(tasks.run_trace, "apply_async") as apply_async:
-            with self.captureOnCommitCallbacks(execute=True):
-                r = self.client.post(
-                    "/api/v1/traces", json.dumps(payload), content_type="application/json", headers=self.auth(self.alice_token)
-                )
+        with patch.object(tasks.run_trace, "apply_async") as apply_async, self.captureOnCommitCallbacks(execute=True):
+            r = self.client.post(
+                "/api/v1/traces",
+                json.dumps(payload),
+                content_type="application/json",
+                headers=self.auth(self.alice_token),
+            )
         assert r.status_code == 202
         body = r.json()
         assert body["state"] == "queued" and body["url"].endswith(f"/traces/{body['id']}/")
@@ -96,15 +105,26 @@ class ApiTestCase(BaseTestCase):
     def test_trace_validation(self) -> None:
         def post(payload: object) -> int:
             return self.client.post(
-                "/api/v1/traces", json.dumps(payload), content_type="application/json", headers=self.auth(self.alice_token)
+                "/api/v1/traces",
+                json.dumps(payload),
+                content_type="application/json",
+                headers=self.auth(self.alice_token),
             ).status_code
 
         assert post({"snapshot": str(self.snapshot.pk), "request": {"url": "ftp://x"}}) == 400
-        assert post({"snapshot": str(self.snapshot.pk), "request": {"url": "http://x"}, "options": {"controller": "nope"}}) == 400
+        assert (
+            post({"snapshot": str(self.snapshot.pk), "request": {"url": "http://x"}, "options": {"controller": "nope"}})
+            == 400
+        )
         assert post({"snapshot": "not-a-uuid", "request": {"url": "http://x"}}) == 404
         foreign = make_snapshot(self.charlie.memberships.get().workspace, self.charlie)
         assert post({"snapshot": str(foreign.pk), "request": {"url": "http://x"}}) == 404
-        assert self.client.post("/api/v1/traces", "{", content_type="application/json", headers=self.auth(self.alice_token)).status_code == 400
+        assert (
+            self.client.post(
+                "/api/v1/traces", "{", content_type="application/json", headers=self.auth(self.alice_token)
+            ).status_code
+            == 400
+        )
 
     def test_wrong_method(self) -> None:
         assert self.client.get("/api/v1/traces", headers=self.auth(self.alice_token)).status_code == 405

@@ -17,7 +17,13 @@ class ModelsTestCase(BaseTestCase):
     def test_snapshot_stores_every_object_with_provenance(self) -> None:
         assert self.snapshot.object_count == 4 == SnapshotObject.objects.filter(snapshot=self.snapshot).count()
         ingress = self.snapshot.k8s_objects.get(kind="Ingress")
-        assert (ingress.namespace, ingress.name, ingress.file, ingress.document, ingress.line) == ("shop", "web", "m.yaml", 1, 6)
+        assert (ingress.namespace, ingress.name, ingress.file, ingress.document, ingress.line) == (
+            "shop",
+            "web",
+            "m.yaml",
+            1,
+            6,
+        )
         assert self.snapshot.controllers["default"] == "ingress-nginx"
         assert len(self.snapshot.content_hash) == 64
 

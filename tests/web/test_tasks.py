@@ -99,18 +99,21 @@ class TaskTestCase(BaseTestCase):
 
 class PublishTestCase(BaseTestCase):
     def test_publish_failure_is_caught_and_recorded(self) -> None:
-        with patch.object(tasks.run_trace, "apply_async", side_effect=kombu.exceptions.OperationalError("down")):
-            with self.captureOnCommitCallbacks(execute=True):
-                trace, published = Trace.submit(
-                    snapshot=self.snapshot, request={"url": "http://x"}, options={}, user=self.alice
-                )
+        down = kombu.exceptions.OperationalError("down")
+        with (
+            patch.object(tasks.run_trace, "apply_async", side_effect=down),
+            self.captureOnCommitCallbacks(execute=True),
+        ):
+            trace, _ = Trace.submit(snapshot=self.snapshot, request={"url": "http://x"}, options={}, user=self.alice)
         trace.refresh_from_db()
         assert trace.state == "queued" and trace.enqueued_at is None
 
     def test_publish_happens_after_commit(self) -> None:
         with patch.object(tasks.run_trace, "apply_async") as apply_async:
             with self.captureOnCommitCallbacks(execute=False) as callbacks:
-                trace, _ = Trace.submit(snapshot=self.snapshot, request={"url": "http://x"}, options={}, user=self.alice)
+                trace, _ = Trace.submit(
+                    snapshot=self.snapshot, request={"url": "http://x"}, options={}, user=self.alice
+                )
             apply_async.assert_not_called()
             for callback in callbacks:
                 callback()

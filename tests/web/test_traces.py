@@ -30,9 +30,8 @@ class TraceCreateTestCase(BaseTestCase):
 
     def test_it_stores_scenario_and_queued_trace_and_publishes_after_commit(self) -> None:
         self.login(self.alice)
-        with patch.object(tasks.run_trace, "apply_async") as apply_async:
-            with self.captureOnCommitCallbacks(execute=True):
-                r = self.client.post(self.url(), self.form())
+        with patch.object(tasks.run_trace, "apply_async") as apply_async, self.captureOnCommitCallbacks(execute=True):
+            r = self.client.post(self.url(), self.form())
         trace = Trace.objects.get()
         self.assertRedirects(r, trace.get_absolute_url(), fetch_redirect_response=False)
         assert trace.state == "queued" and trace.snapshot == self.snapshot
@@ -71,10 +70,12 @@ class TraceCreateTestCase(BaseTestCase):
 
     def test_broker_down_still_stores_and_says_so(self) -> None:
         self.login(self.alice)
-        with patch.object(tasks.run_trace, "apply_async", side_effect=kombu.exceptions.OperationalError("down")):
-            # Outside a test transaction on_commit runs at once; emulate that by executing callbacks inline.
-            with patch("tracer.models.transaction.on_commit", side_effect=lambda fn: fn()):
-                r = self.client.post(self.url(), self.form(), follow=True)
+        # Outside a test transaction on_commit runs at once; emulate that by executing callbacks inline.
+        with (
+            patch.object(tasks.run_trace, "apply_async", side_effect=kombu.exceptions.OperationalError("down")),
+            patch("tracer.models.transaction.on_commit", side_effect=lambda fn: fn()),
+        ):
+            r = self.client.post(self.url(), self.form(), follow=True)
         trace = Trace.objects.get()
         assert trace.state == "queued" and trace.enqueued_at is None
         self.assertContains(r, "the worker will run it when the broker is back")

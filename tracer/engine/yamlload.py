@@ -44,6 +44,15 @@ HARD_MAX_DEPTH = 256
 
 _MARKER = re.compile(r"\n(---|\.\.\.)(?=[ \t\r\n]|\Z)")
 _LEADING = re.compile(r"[ \t?:\-]*")
+# Where a key that YAML 1.2 resolves to a non-string (number, bool, null, collection, tagged,
+# aliased) could start: at a line start (after indentation, `- ` and `--- `) or after `{ [ ,`.
+# Over-matches (e.g. `- [a, b]`) only cost a walk of that one document.
+_ODD_KEY = (
+    r"[ \t]*(?:(?:-|---)[ \t]+)*"
+    r"(?:[0-9+~\[{?:!&*]|-[0-9.]|\.[0-9iInN]|(?:true|false|null|True|False|Null|TRUE|FALSE|NULL)[ \t]*:)"
+)
+_ODD_KEY_AT_START = re.compile(_ODD_KEY)
+_ODD_KEY_ANYWHERE = re.compile(r"[\n{,\[]" + _ODD_KEY)
 _YAMLRS_LOCATION = re.compile(r"line (\d+), column (\d+)")
 
 
@@ -67,6 +76,7 @@ class Document:
     exact_checked: bool = False  # depth and aliases already verified exactly
     needs_depth_walk: bool = False
     has_merge_keys: bool = False
+    may_have_odd_keys: bool = False  # a key that may not parse as a string (``80:``, ``true:``, ``? [a]``)
 
 
 @dataclass(slots=True)
@@ -279,6 +289,13 @@ def _plan_checks(text: str, docs: list[Document], limits: Limits) -> None:
         doc = _doc_at(docs, starts, i)
         doc.has_merge_keys = True
         i = text.find("<<", max(doc.end, i + 2))
+    if _ODD_KEY_AT_START.match(text):
+        docs[0].may_have_odd_keys = True
+    pos = 0
+    while m := _ODD_KEY_ANYWHERE.search(text, pos):
+        doc = _doc_at(docs, starts, m.start() + 1)
+        doc.may_have_odd_keys = True
+        pos = max(doc.end - 1, m.start() + 1)
 
 
 def _event_check(pt: ParsedText, doc: Document, limits: Limits) -> None:
@@ -393,6 +410,13 @@ def parse_text(text: str, file: str, limits: Limits) -> ParsedText:
                 )
         if doc.has_merge_keys:
             doc.value = apply_merge_keys(doc.value)
+        if doc.may_have_odd_keys:
+            try:
+                doc.value = string_keys(doc.value)
+            except _BadKey as bad:
+                raise LoadError(
+                    bad.message, file=file, document=doc.index, line=doc.line, field=format_path(bad.path)
+                ) from None
     return pt
 
 
@@ -590,6 +614,43 @@ def format_path(path: list[Any], limit: int = 12) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out + "..." if len(path) > limit else out
+
+
+class _BadKey(Exception):
+    def __init__(self, message: str, path: list[Any]) -> None:
+        self.message = message
+        self.path = path
+
+
+def _key_text(key: Any) -> str | None:
+    # As sigs.k8s.io/yaml turns YAML into JSON: scalar keys become their string form.
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    if isinstance(key, (int, float)):
+        return str(key)
+    return None
+
+
+def string_keys(node: Any, path: list[Any] | None = None) -> Any:
+    """Make every mapping key a string (Kubernetes manifests are JSON objects underneath)."""
+    if isinstance(node, list):
+        return [string_keys(v, [*(path or []), i]) for i, v in enumerate(node)]
+    if not isinstance(node, dict):
+        return node
+    path = path or []
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if not isinstance(key, str):
+            text = _key_text(key)
+            if text is None:
+                raise _BadKey(f"mapping key {key!r} is not a scalar", path)
+            if text in node or text in out:
+                raise _BadKey(f"duplicate key {text!r}", [*path, text])
+            key = text
+        out[key] = string_keys(value, [*path, key])
+    return out
 
 
 def apply_merge_keys(node: Any) -> Any:

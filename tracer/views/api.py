@@ -127,7 +127,11 @@ def traces(request: ApiRequest) -> HttpResponse:
         Options.from_kwargs(**options)
     except (RequestError, OptionError) as exc:
         return error(400, str(exc))
-    spec = {k: v for k, v in req.items() if k in ("method", "url", "headers", "http_version", "client_ip", "body_bytes", "sni", "via")}
+    spec = {
+        k: v
+        for k, v in req.items()
+        if k in ("method", "url", "headers", "http_version", "client_ip", "body_bytes", "sni", "via")
+    }
     spec["method"] = parsed.method
     if isinstance(spec.get("headers"), dict):
         spec["headers"] = [[k, v] for k, v in spec["headers"].items()]

@@ -19,9 +19,11 @@ from .traces import trace_json_response, trace_md_response, trace_svg_response
 
 
 def _get_link(request: HttpRequest, token: str) -> ShareLink | HttpResponse:
-    link = ShareLink.objects.select_related("trace__scenario", "trace__snapshot", "trace__workspace").filter(
-        token=token, revoked_at__isnull=True
-    ).first()
+    link = (
+        ShareLink.objects.select_related("trace__scenario", "trace__snapshot", "trace__workspace")
+        .filter(token=token, revoked_at__isnull=True)
+        .first()
+    )
     if link is None:
         raise Http404("no such link")
     if link.visibility == ShareLink.Visibility.WORKSPACE and not request.user.is_authenticated:

@@ -47,7 +47,9 @@ def upload(request: AuthedRequest) -> HttpResponse:
             name=name,
         )
         if outcome.snapshot is not None:
-            messages.success(request, f"Snapshot “{outcome.snapshot.name}” stored: {outcome.snapshot.object_count} objects.")
+            messages.success(
+                request, f"Snapshot “{outcome.snapshot.name}” stored: {outcome.snapshot.object_count} objects."
+            )
             return redirect(outcome.snapshot)
         ctx.update(errors=outcome.errors, name=name, pasted=pasted)
         return render(request, "tracer/upload.html", ctx, status=400)
@@ -101,7 +103,9 @@ def snapshot_object(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
         name=request.GET.get("name", ""),
     )
     lines, _ = yaml_lines(obj.body)
-    return render(request, "tracer/snapshot_object.html", base_context(request, snapshot=snapshot, obj=obj, lines=lines))
+    return render(
+        request, "tracer/snapshot_object.html", base_context(request, snapshot=snapshot, obj=obj, lines=lines)
+    )
 
 
 @login_required
@@ -121,7 +125,9 @@ def snapshot_diff(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
             return render(
                 request,
                 "tracer/snapshot_diff.html",
-                base_context(request, snapshot=snapshot, others=others[:100], error="Choose a snapshot of this workspace."),
+                base_context(
+                    request, snapshot=snapshot, others=others[:100], error="Choose a snapshot of this workspace."
+                ),
                 status=404,
             )
         diff = diff_snapshots(snapshot, other)

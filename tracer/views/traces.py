@@ -65,7 +65,9 @@ def trace_list(request: AuthedRequest) -> HttpResponse:
 def _detail_context(request: AuthedRequest, trace: Trace) -> dict[str, Any]:
     ctx = base_context(request, trace=trace, readonly=False, broker_down=BROKER_DOWN)
     if trace.state == Trace.State.DONE:
-        ctx.update(trace_context(trace, _hop_url(trace), title_url=request.build_absolute_uri(trace.get_absolute_url())))
+        ctx.update(
+            trace_context(trace, _hop_url(trace), title_url=request.build_absolute_uri(trace.get_absolute_url()))
+        )
     return ctx
 
 
@@ -200,9 +202,11 @@ def share_create(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
 @login_required
 @require_POST
 def share_revoke(request: AuthedRequest, token: str) -> HttpResponse:
-    link = ShareLink.objects.select_related("trace").filter(
-        token=token, revoked_at__isnull=True, trace__workspace__memberships__user=request.user
-    ).first()
+    link = (
+        ShareLink.objects.select_related("trace")
+        .filter(token=token, revoked_at__isnull=True, trace__workspace__memberships__user=request.user)
+        .first()
+    )
     if link is None:
         raise Http404("no such share link")
     ShareLink.objects.filter(pk=link.pk).update(revoked_at=timezone.now())

@@ -22,7 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--examples", default=str(Path(settings.BASE_DIR) / "examples"))
 
     def handle(self, *args: Any, **options: Any) -> None:
-        url = options["url"] or (settings.TRACER_BASE_URL + "/" if settings.TRACER_BASE_URL else "http://127.0.0.1:8000/")
+        url = options["url"] or (
+            settings.TRACER_BASE_URL + "/" if settings.TRACER_BASE_URL else "http://127.0.0.1:8000/"
+        )
         users = get_user_model().objects
         if not users.exists():
             password = secrets.token_urlsafe(12)
@@ -38,7 +40,9 @@ class Command(BaseCommand):
             return
         snap = self.load_examples(examples, user)
         if snap is not None:
-            self.stdout.write(f"Demo snapshot “{snap.name}”: {snap.object_count} objects, {url.rstrip('/')}{snap.get_absolute_url()}")
+            self.stdout.write(
+                f"Demo snapshot “{snap.name}”: {snap.object_count} objects, {url.rstrip('/')}{snap.get_absolute_url()}"
+            )
 
     def load_examples(self, examples: Path, user: Any) -> Snapshot | None:
         from tracer.engine import LoadError, TracerError

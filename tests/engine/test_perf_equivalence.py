@@ -1,0 +1,85 @@
+"""The hot-path optimisations must not change any output.
+
+tests/engine/golden/perf_equivalence.json holds the full trace-v1 output (``Engine.trace(r).to_dict()``)
+for a fixed set of requests on the benchmark's synthetic snapshot (300 Ingresses, seed 1), captured
+before the route path was optimised, plus the same synthetic snapshot with a real controller
+installation (so the load-balancer and kube-proxy hops are exercised) and the shipped examples.
+
+Regenerate only when an output change is intended:
+
+    .venv/bin/python tests/engine/test_perf_equivalence.py --write
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = Path(__file__).with_name("golden") / "perf_equivalence.json"
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_engine import request_mix, synthetic_objects  # noqa: E402
+
+from tracer.engine import Engine, load_manifests  # noqa: E402
+
+EXTRA_REQUESTS: list[Any] = [
+    "GET https://app-1.example.com/",
+    "GET https://app-3.example.com/api/v7/x/y",
+    "HEAD http://APP-5.example.com./api/v2?x=1",
+    "GET http://app-5.example.com:8080/",
+    "POST http://t1.wild-7.example.com/api/v1/items",
+    "GET ws://app-13.example.com/api/v1/socket",
+    "GET https://missing.example.org/",
+    {"method": "GET", "url": "http://app-15.example.com/", "headers": {"Host": "app-25.example.com:80"}},
+    {"method": "PUT", "url": "https://app-23.example.com/api/v[0-9]/z", "client_ip": "10.1.2.3",
+     "body_bytes": 2048, "http_version": "2", "headers": ["X-Forwarded-For: 1.2.3.4", "Cookie: a=b; c=d"]},
+    {"method": "GET", "url": "https://app-35.example.com/", "sni": "app-45.example.com"},
+    {"method": "GET", "url": "http://[2001:db8::1]/", "client_ip": "2001:db8::2"},
+]
+
+
+def _cases(objs: list[dict[str, Any]], requests: list[Any]) -> list[dict[str, Any]]:
+    engine = Engine(load_manifests(objs), controller="ingress-nginx", seed=1)
+    return [engine.trace(r).to_dict() for r in requests]
+
+
+def build() -> dict[str, Any]:
+    synthetic = synthetic_objects(300)
+    mix = request_mix(300, 50, random.Random(1))
+    out: dict[str, Any] = {"synthetic-300": _cases(synthetic, mix + EXTRA_REQUESTS)}
+    controller = list(yaml.safe_load_all((ROOT / "examples/shop/ingress-nginx.yaml").read_text()))
+    controller = [o for o in controller if o and o.get("kind") != "IngressClass"]
+    out["synthetic-300+controller"] = _cases(synthetic + controller, mix[:25] + EXTRA_REQUESTS)
+    for example in sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir()):
+        objs = [o for f in sorted(example.glob("*.yaml")) for o in yaml.safe_load_all(f.read_text()) if o]
+        hosts = sorted({r.get("host") or "unknown.example" for o in objs if o.get("kind") == "Ingress"
+                        for r in (o.get("spec") or {}).get("rules") or []})
+        paths = ["/", "/api/items?id=3", "/cart", "/vscode", "/vscode/x?y=1",
+                 "/stable-487e0b6eb726a84faf6b1a95c68a092fba078fd1/static/a.js",
+                 "/stable-487e0b6eb726a84faf6b1a95c68a092fba078fd1/", "/stable-487e0b6eb726a84faf6b1a95c68a092fba078fd1"]
+        reqs = [f"GET {s}://{h}{p}" for h in hosts[:4] for s in ("http", "https") for p in paths]
+        reqs += [{"method": "POST", "url": f"https://{hosts[0]}/api/x", "headers": {"Cookie": "canary=always"}},
+                 f"GET http://a.{hosts[0]}/"]
+        out[f"example-{example.name}"] = _cases(objs, reqs)
+    return out
+
+
+def test_trace_output_unchanged() -> None:
+    expected = json.loads(GOLDEN.read_text())
+    actual = json.loads(json.dumps(build()))
+    assert actual.keys() == expected.keys()
+    for name in expected:
+        assert len(actual[name]) == len(expected[name]), name
+        for i, (a, e) in enumerate(zip(actual[name], expected[name], strict=True)):
+            assert a == e, f"{name}[{i}]: {e['requests'][0]['request']}"
+
+
+if __name__ == "__main__" and "--write" in sys.argv:
+    GOLDEN.write_text(json.dumps(build(), indent=1, sort_keys=True) + "\n")
+    print(f"wrote {GOLDEN}")
