@@ -535,6 +535,19 @@ def test_content_hash_independent_of_document_order() -> None:
     assert changed.content_hash != forward.content_hash
 
 
+def test_non_string_keys_become_strings_like_kubernetes() -> None:
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  80: x\n  true: y\n  b: z\n"
+    snap = load_manifests(text)
+    assert snap.objects[0].body["data"] == {"80": "x", "true": "y", "b": "z"}
+    assert snap.content_hash  # mixed int/str keys would break sorted JSON
+    err = load_error(text.replace("  b: z", '  "80": z'))
+    assert (err.field, "duplicate" in err.message) == ("data.80", True)
+    assert load_error("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {[a, b]: c}\n").field == "data"
+    caller = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {1: "x"}}
+    assert load_manifests([caller]).objects[0].body["data"] == {"1": "x"}
+    assert caller["data"] == {1: "x"}  # not mutated
+
+
 def test_timestamps_stay_strings() -> None:
     text = svc("a").replace("metadata:\n", "metadata:\n  creationTimestamp: 2024-01-02T03:04:05Z\n")
     (obj,) = load_manifests(text).objects

@@ -23,7 +23,7 @@ from tracer.engine.archives import MANIFEST_SUFFIXES, Budget, is_manifest_name, 
 from tracer.engine.errors import LoadError
 from tracer.engine.secrets import sanitize_secret
 from tracer.engine.snapshot import KNOWN_KINDS, K8sObject, LoadWarning, Snapshot, Source
-from tracer.engine.yamlload import HARD_MAX_DEPTH, ParsedText, format_path, parse_text, too_deep
+from tracer.engine.yamlload import HARD_MAX_DEPTH, ParsedText, TreeProblem, format_path, normalise, parse_text
 
 __all__ = ["Limits", "load_files", "load_manifests"]
 
@@ -144,7 +144,7 @@ class _Loader:
             elif looks_like_text(source):
                 self.add_text(name or "<input>", source)
             elif os.path.exists(source):
-                self.add_path(Path(source), source)
+                self.add_path(Path(source), name or source)
             else:
                 raise LoadError("no such file or directory", file=source)
         elif isinstance(source, dict):
@@ -164,6 +164,8 @@ class _Loader:
 
     def add_stdin(self, display: str) -> None:
         stream = sys.stdin
+        if stream is None:
+            raise LoadError("no standard input to read", file=display)
         raw = getattr(stream, "buffer", None)
         if raw is not None:
             data = raw.read(self.budget.remaining + 1)
@@ -245,12 +247,12 @@ class _Loader:
         self._add_parsed(parse_text(text.removeprefix("\ufeff"), display, self.limits))
 
     def add_dict(self, body: dict[str, Any], file: str, document: int) -> None:
-        max_depth = min(self.limits.max_depth, HARD_MAX_DEPTH)
-        path = too_deep(body, max_depth)
-        if path is not None:
+        try:
+            body = normalise(body, min(self.limits.max_depth, HARD_MAX_DEPTH))
+        except TreeProblem as problem:
             raise LoadError(
-                f"nesting deeper than {max_depth} levels", file=file, document=document, line=1, field=format_path(path)
-            )
+                problem.message, file=file, document=document, line=1, field=format_path(problem.path)
+            ) from None
         self._add_body(body, file, document, 1, "", None)
 
     # ----- objects -------------------------------------------------------------------------

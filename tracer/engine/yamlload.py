@@ -5,12 +5,11 @@ CSafeLoader on kubectl dumps, rejects duplicate keys and caps alias replay itsel
 lacks is handled here with cheap text scans so the common case stays close to bare parse time:
 
 * document start lines: a scan for ``---``/``...`` marker lines (no Python-level composing);
-* nesting depth: yaml-rs overflows the C stack on very deep block nesting (segfault at a few
-  thousand levels), so a conservative bound is computed from the text first. Block collections
-  must indent at least one column every two levels, so depth <= 2 * (longest run of leading
-  ``space - ? :`` on any line + 1) + number of flow brackets. Only documents whose bound is too
-  high are checked exactly (after parsing, or before it with libyaml events if a crash is
-  possible);
+* nesting depth and key types: one Python walk per document after parsing (exact depth with
+  the path to the offending node; non-string keys such as ``80:`` become strings, as
+  sigs.k8s.io/yaml does). yaml-rs overflows the C stack on very deep block nesting (segfault at
+  a few thousand levels, fewer in small thread stacks), so a regex scan first sends documents
+  with very deeply indented lines to an exact libyaml event check instead;
 * aliases: documents that contain an anchor are checked with libyaml's event stream, computing
   expanded sizes and depths per anchor arithmetically, so a billion-laughs document fails in
   milliseconds without ever being expanded;
@@ -44,15 +43,6 @@ HARD_MAX_DEPTH = 256
 
 _MARKER = re.compile(r"\n(---|\.\.\.)(?=[ \t\r\n]|\Z)")
 _LEADING = re.compile(r"[ \t?:\-]*")
-# Where a key that YAML 1.2 resolves to a non-string (number, bool, null, collection, tagged,
-# aliased) could start: at a line start (after indentation, `- ` and `--- `) or after `{ [ ,`.
-# Over-matches (e.g. `- [a, b]`) only cost a walk of that one document.
-_ODD_KEY = (
-    r"[ \t]*(?:(?:-|---)[ \t]+)*"
-    r"(?:[0-9+~\[{?:!&*]|-[0-9.]|\.[0-9iInN]|(?:true|false|null|True|False|Null|TRUE|FALSE|NULL)[ \t]*:)"
-)
-_ODD_KEY_AT_START = re.compile(_ODD_KEY)
-_ODD_KEY_ANYWHERE = re.compile(r"[\n{,\[]" + _ODD_KEY)
 _YAMLRS_LOCATION = re.compile(r"line (\d+), column (\d+)")
 
 
@@ -73,10 +63,8 @@ class Document:
     start_line: int = 1
     line: int = 1  # 1-based line of `content`: the provenance line of the object
     value: Any = None
-    exact_checked: bool = False  # depth and aliases already verified exactly
-    needs_depth_walk: bool = False
+    exact_checked: bool = False  # vetted with libyaml events (anchors, or nesting that could crash yaml-rs)
     has_merge_keys: bool = False
-    may_have_odd_keys: bool = False  # a key that may not parse as a string (``80:``, ``true:``, ``? [a]``)
 
 
 @dataclass(slots=True)
@@ -224,54 +212,25 @@ def _doc_at(docs: list[Document], starts: list[int], offset: int) -> Document:
     return docs[max(0, bisect.bisect_right(starts, offset) - 1)]
 
 
-def _plan_checks(text: str, docs: list[Document], limits: Limits) -> None:
-    """Flag documents whose cheap depth bound is too high, or that use anchors/merge keys.
+def _plan_checks(text: str, docs: list[Document]) -> None:
+    """Flag documents to vet with libyaml before yaml-rs parses them, and those with merge keys.
 
-    Bound: depth <= 2 * (P + 1) + F, P = the longest leading run of ``space tab - ? :`` on any
-    line of the document, F = its number of ``[``/``{``. One regex pass finds the documents with
-    any line indented past ``max_depth // 4``; only those get a closer look (two C-level searches
-    each), so the usual dump costs one scan of the text.
+    yaml-rs recurses per nesting level and overflows the C stack on deep block nesting. Block
+    collections must indent at least one column every two levels (``- - -`` counts as indent),
+    so a document whose lines all have fewer than _CRASH_PREFIX leading ``space tab - ? :``
+    characters nests less than 2 * _CRASH_PREFIX + 2 block levels; flow nesting is capped by
+    yaml-rs itself. Documents with anchors are vetted too, as aliases multiply size and depth.
     """
     if not docs:
         return
-    max_depth = min(limits.max_depth, HARD_MAX_DEPTH)
     starts = [d.start for d in docs]
-    low = max(1, max_depth // 4)
-    brackets = text.count("[") + text.count("{")
-
-    def flow(doc: Document) -> int:
-        return text.count("[", doc.start, doc.end) + text.count("{", doc.start, doc.end) if brackets else 0
-
-    deep_lines = _prefix_pattern(low)
-    looked_at: set[int] = set()
-    lead = _LEADING.match(text).end()  # type: ignore[union-attr]  # always matches; the first line has no "\n"
-    hit: int | None = 0 if lead >= low else None
+    if _LEADING.match(text).end() >= _CRASH_PREFIX:  # type: ignore[union-attr]  # always matches
+        docs[0].exact_checked = True
     pos = 0
-    while True:
-        if hit is None:
-            m = deep_lines.search(text, pos)
-            if m is None:
-                break
-            hit = m.start()
-        doc = _doc_at(docs, starts, hit + 1)
-        looked_at.add(doc.index)
-        if (hit == 0 and lead >= _CRASH_PREFIX) or _prefix_pattern(_CRASH_PREFIX).search(text, hit, doc.end):
-            doc.exact_checked = True  # could overflow yaml-rs: vetted with libyaml events first
-        else:
-            # No line reaching `enough` columns keeps 2 * (P + 1) + F within max_depth.
-            enough = (max_depth - flow(doc)) // 2
-            if (
-                enough <= low
-                or (hit == 0 and lead >= enough)
-                or _prefix_pattern(max(1, enough)).search(text, hit, doc.end)
-            ):
-                doc.needs_depth_walk = True
-        pos = max(doc.end - 1, hit + 1)  # doc.end - 1 is the newline before the next document
-        hit = None
-    if brackets > max_depth - 2 * low:
-        for doc in docs:
-            if doc.index not in looked_at and 2 * low + flow(doc) > max_depth:
-                doc.needs_depth_walk = True
+    while m := _prefix_pattern(_CRASH_PREFIX).search(text, pos):
+        doc = _doc_at(docs, starts, m.start() + 1)
+        doc.exact_checked = True
+        pos = max(doc.end - 1, m.start() + 1)  # doc.end - 1 is the newline before the next document
     # Anchors: `&name` at the start of a node (after whitespace, line start or flow punctuation).
     # A `&` inside a URL or word does not qualify, so ordinary manifests are never flagged.
     i = text.find("&")
@@ -289,13 +248,6 @@ def _plan_checks(text: str, docs: list[Document], limits: Limits) -> None:
         doc = _doc_at(docs, starts, i)
         doc.has_merge_keys = True
         i = text.find("<<", max(doc.end, i + 2))
-    if _ODD_KEY_AT_START.match(text):
-        docs[0].may_have_odd_keys = True
-    pos = 0
-    while m := _ODD_KEY_ANYWHERE.search(text, pos):
-        doc = _doc_at(docs, starts, m.start() + 1)
-        doc.may_have_odd_keys = True
-        pos = max(doc.end - 1, m.start() + 1)
 
 
 def _event_check(pt: ParsedText, doc: Document, limits: Limits) -> None:
@@ -382,7 +334,7 @@ def parse_text(text: str, file: str, limits: Limits) -> ParsedText:
         extra = docs[limits.max_documents]
         raise LoadError(f"more than {limits.max_documents} documents", file=file, document=extra.index, line=extra.line)
     pt.documents = docs
-    _plan_checks(text, docs, limits)
+    _plan_checks(text, docs)
     for doc in docs:
         if doc.exact_checked:
             _event_check(pt, doc, limits)
@@ -398,25 +350,14 @@ def parse_text(text: str, file: str, limits: Limits) -> ParsedText:
     for doc in pt.documents:
         if doc.value is None:
             continue
-        if doc.needs_depth_walk and not doc.exact_checked:
-            path = too_deep(doc.value, max_depth)
-            if path is not None:
-                raise LoadError(
-                    f"nesting deeper than {max_depth} levels",
-                    file=file,
-                    document=doc.index,
-                    line=doc.line,
-                    field=format_path(path),
-                )
+        try:
+            doc.value = normalise(doc.value, max_depth)
+        except TreeProblem as problem:
+            raise LoadError(
+                problem.message, file=file, document=doc.index, line=doc.line, field=format_path(problem.path)
+            ) from None
         if doc.has_merge_keys:
             doc.value = apply_merge_keys(doc.value)
-        if doc.may_have_odd_keys:
-            try:
-                doc.value = string_keys(doc.value)
-            except _BadKey as bad:
-                raise LoadError(
-                    bad.message, file=file, document=doc.index, line=doc.line, field=format_path(bad.path)
-                ) from None
     return pt
 
 
@@ -478,7 +419,6 @@ def _json_fallback(pt: ParsedText, message: str) -> Any:
         ) from None
     except RecursionError:
         return _NOTHING
-    docs[0].needs_depth_walk = True  # json nests as deep as the C stack allows
     return value
 
 
@@ -584,27 +524,6 @@ def _find_duplicate(text: str) -> tuple[list[Any], int] | None:
     return None
 
 
-def too_deep(node: Any, limit: int, depth: int = 1) -> list[Any] | None:
-    """Path to the first collection nested deeper than ``limit`` (top level = 1), else None."""
-    if depth > limit:
-        return []
-    if type(node) is dict:
-        items: Any = node.items()
-    elif type(node) is list:
-        items = enumerate(node)
-    else:
-        return None
-    for key, value in items:
-        if isinstance(value, (dict, list)):
-            path = too_deep(value, limit, depth + 1)
-            if path is not None:
-                path.append(key)
-                if depth == 1:
-                    path.reverse()
-                return path
-    return None
-
-
 def format_path(path: list[Any], limit: int = 12) -> str:
     """``['spec', 'rules', 0, 'host']`` -> ``spec.rules[0].host`` (long paths end in ``...``)."""
     out = ""
@@ -616,14 +535,16 @@ def format_path(path: list[Any], limit: int = 12) -> str:
     return out + "..." if len(path) > limit else out
 
 
-class _BadKey(Exception):
-    def __init__(self, message: str, path: list[Any]) -> None:
+class TreeProblem(Exception):
+    """Raised by normalise(); ``path`` leads from the document root to the offending node."""
+
+    def __init__(self, message: str, path: list[Any] | None = None) -> None:
         self.message = message
-        self.path = path
+        self.path: list[Any] = path or []
 
 
 def _key_text(key: Any) -> str | None:
-    # As sigs.k8s.io/yaml turns YAML into JSON: scalar keys become their string form.
+    # As sigs.k8s.io/yaml does when it turns YAML into JSON: scalar keys become strings.
     if isinstance(key, bool):
         return "true" if key else "false"
     if key is None:
@@ -633,23 +554,71 @@ def _key_text(key: Any) -> str | None:
     return None
 
 
-def string_keys(node: Any, path: list[Any] | None = None) -> Any:
-    """Make every mapping key a string (Kubernetes manifests are JSON objects underneath)."""
-    if isinstance(node, list):
-        return [string_keys(v, [*(path or []), i]) for i, v in enumerate(node)]
-    if not isinstance(node, dict):
+def normalise(node: Any, max_depth: int) -> Any:
+    """Check nesting depth and make every mapping key a string, in one walk.
+
+    Manifests are JSON objects underneath; a YAML key like ``80:`` or ``true:`` would otherwise
+    break JSON encoding and key sorting further on. Copy-on-write: containers are only copied
+    when something inside them changes, so callers' dicts are never mutated.
+    """
+    if not isinstance(node, (dict, list)):
         return node
-    path = path or []
+    try:
+        return _normalise(node, 1, max_depth)
+    except TreeProblem as problem:
+        problem.path.reverse()
+        raise
+
+
+def _normalise(node: Any, depth: int, limit: int) -> Any:
+    if depth > limit:
+        raise TreeProblem(f"nesting deeper than {limit} levels")
+    changed: Any = None
+    if type(node) is dict:
+        odd = False
+        for key, value in node.items():
+            if type(key) is not str:
+                odd = True
+            kind = type(value)
+            if kind is dict or kind is list:
+                try:
+                    new = _normalise(value, depth + 1, limit)
+                except TreeProblem as problem:
+                    problem.path.append(key)
+                    raise
+                if new is not value:
+                    if changed is None:
+                        changed = dict(node)
+                    changed[key] = new
+        if odd:
+            changed = _string_keys(changed if changed is not None else node)
+    else:
+        for i, value in enumerate(node):
+            kind = type(value)
+            if kind is dict or kind is list:
+                try:
+                    new = _normalise(value, depth + 1, limit)
+                except TreeProblem as problem:
+                    problem.path.append(i)
+                    raise
+                if new is not value:
+                    if changed is None:
+                        changed = list(node)
+                    changed[i] = new
+    return node if changed is None else changed
+
+
+def _string_keys(node: dict[Any, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in node.items():
-        if not isinstance(key, str):
+        if type(key) is not str:
             text = _key_text(key)
             if text is None:
-                raise _BadKey(f"mapping key {key!r} is not a scalar", path)
+                raise TreeProblem(f"mapping key {key!r} is not a scalar")
             if text in node or text in out:
-                raise _BadKey(f"duplicate key {text!r}", [*path, text])
+                raise TreeProblem(f"duplicate key {text!r}", [text])
             key = text
-        out[key] = string_keys(value, [*path, key])
+        out[key] = value
     return out
 
 
