@@ -1,0 +1,77 @@
+"""Golden traces of the examples/ snapshots: the outcome users read, hop by hop, must not drift.
+
+Regenerate after an intended behaviour change with TRACER_UPDATE_GOLDEN=1 and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from tracer.engine import Engine
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = Path(__file__).parent / "golden" / "examples.json"
+SCHEMA = json.loads((ROOT / "tracer/engine/schema/trace-v1.schema.json").read_text())
+VSCODE = "/stable-487e0b6eb726a84faf6b1a95c68a092fba078fd1"
+CASES: list[tuple[str, str, Any, dict[str, Any]]] = [
+    ("stage1-prefix-unchanged", "vscode-1-prefix", "GET http://198.51.100.20/vscode", {}),
+    ("stage2-rewrite-to-root", "vscode-2-rewrite", "GET http://198.51.100.20/vscode/", {}),
+    ("stage2-redirect-target-404", "vscode-2-rewrite", "GET http://198.51.100.20/", {}),
+    ("stage3-static-assets", "vscode-3-static", f"GET http://198.51.100.20{VSCODE}/static/out/vs/workbench.js", {}),
+    ("stage4-regex-prefix", "vscode-4-regex", f"GET http://198.51.100.20{VSCODE}/?tkn=eomdZNpW", {}),
+    ("stage4-websocket-no-slash", "vscode-4-regex", f"GET ws://198.51.100.20{VSCODE}?reconnectionToken=1", {}),
+    ("stage5-websocket", "vscode-5-final", f"GET ws://198.51.100.20{VSCODE}?reconnectionToken=1", {}),
+    ("shop-https-redirect", "shop", "GET http://shop.example.com/cart", {}),
+    ("shop-api-rewrite", "shop", "GET https://shop.example.com/api/items?id=3", {}),
+    ("shop-canary-header", "shop", {"method": "GET", "url": "https://shop.example.com/", "headers": {"X-Canary": "always"}}, {}),
+    ("shop-canary-weight", "shop", "GET https://shop.example.com/", {"seed": 3}),
+    ("shop-wildcard-no-endpoints", "shop", "GET https://acme.shop.example.com/", {}),
+    ("shop-hostless-landing", "shop", "GET http://unknown.example.org/", {}),
+    ("shop-body-too-large", "shop", {"method": "POST", "url": "https://shop.example.com/checkout", "body_bytes": 20_000_000}, {}),
+]
+
+
+def summarise(req: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "status": req["status"],
+        "route": req["route"],
+        "backend": req["backend"],
+        "pod": req["pod"],
+        "upstream_path": req["upstream"] and req["upstream"]["path"],
+        "location": req["response_headers"].get("location"),
+        "hops": [f"{h['component']}:{h['status']}:{h['outcome']}" for h in req["hops"]],
+        "diagnoses": [d["code"] for d in req["diagnoses"]],
+        "split": req["split"],
+    }
+
+
+def current() -> dict[str, Any]:
+    out = {}
+    for name, example, request, options in CASES:
+        data = Engine(str(ROOT / "examples" / example), **options).trace(request).to_dict()
+        jsonschema.validate(data, SCHEMA)
+        out[name] = summarise(data["requests"][0])
+    return out
+
+
+def test_examples_match_golden_traces() -> None:
+    got = current()
+    if os.environ.get("TRACER_UPDATE_GOLDEN"):
+        GOLDEN.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
+    want = json.loads(GOLDEN.read_text())
+    for name in want:
+        assert got[name] == want[name], name
+    assert set(got) == set(want)
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in (ROOT / "examples").iterdir() if p.is_dir()))
+def test_every_example_loads_without_warnings_about_errors(example: str) -> None:
+    engine = Engine(str(ROOT / "examples" / example))
+    assert engine.family == "ingress-nginx"
+    assert not [w for w in engine.snapshot.warnings if "error" in str(w).lower()]
