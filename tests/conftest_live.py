@@ -318,7 +318,9 @@ class LiveStack:
             timeout=timeout,
         )
         if result.returncode != 0:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+            raise RuntimeError(
+                f"manage.py {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+            )
         return result.stdout
 
     def shell(self, code: str) -> str:
@@ -330,8 +332,19 @@ class LiveStack:
             raise RuntimeError("redis-server is not on the PATH")
         self.redis = self._spawn(
             "redis",
-            [exe, "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.dir)],
+            [
+                exe,
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
         )
 
         def ready() -> bool:
@@ -357,9 +370,22 @@ class LiveStack:
     def start_web(self) -> Proc:
         if self.server == "gunicorn":
             cmd = [
-                PYTHON, "-m", "gunicorn", "tracer.wsgi:application", "--bind", f"127.0.0.1:{self.web_port}",
-                "--workers", str(self.web_workers), "--threads", "4", "--worker-class", "gthread",
-                "--access-logfile", "-", "--log-level", "warning",
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "tracer.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.web_port}",
+                "--workers",
+                str(self.web_workers),
+                "--threads",
+                "4",
+                "--worker-class",
+                "gthread",
+                "--access-logfile",
+                "-",
+                "--log-level",
+                "warning",
             ]
         else:
             cmd = [PYTHON, "manage.py", "runserver", f"127.0.0.1:{self.web_port}", "--noreload", "--insecure"]
@@ -379,8 +405,22 @@ class LiveStack:
     def start_worker(self, env: Mapping[str, str] | None = None, name: str = "worker") -> Proc:
         proc = self._spawn(
             name,
-            [PYTHON, "-m", "celery", "-A", "tracer", "worker", "--concurrency", "1", "--loglevel", "info",
-             "--hostname", f"{name}-{self._counter}@%h", "--without-gossip", "--without-mingle"],
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "tracer",
+                "worker",
+                "--concurrency",
+                "1",
+                "--loglevel",
+                "info",
+                "--hostname",
+                f"{name}-{self._counter}@%h",
+                "--without-gossip",
+                "--without-mingle",
+            ],
             env,
         )
         self.workers.append(proc)
@@ -453,7 +493,9 @@ class LiveStack:
         return self.request(method, path, body, headers)
 
     def upload_snapshot(self, token: str, files: Iterable[Path], name: str, root: Path = EXAMPLES) -> dict[str, Any]:
-        items = [("files", str(p.relative_to(root)) if p.is_relative_to(root) else p.name, p.read_bytes()) for p in files]
+        items = [
+            ("files", str(p.relative_to(root)) if p.is_relative_to(root) else p.name, p.read_bytes()) for p in files
+        ]
         body, ctype = multipart({"name": name}, items)
         resp = self.request(
             "POST", "/api/v1/snapshots", body, {"Authorization": f"Token {token}", "Content-Type": ctype}
@@ -462,7 +504,9 @@ class LiveStack:
         return dict(resp.json())
 
     def submit_trace(self, token: str, snapshot: str, url: str, method: str = "GET", **extra: Any) -> Response:
-        return self.api(token, "POST", "/api/v1/traces", {"snapshot": snapshot, "request": {"method": method, "url": url}, **extra})
+        return self.api(
+            token, "POST", "/api/v1/traces", {"snapshot": snapshot, "request": {"method": method, "url": url}, **extra}
+        )
 
     def trace(self, token: str, trace_id: str) -> dict[str, Any]:
         resp = self.api(token, "GET", f"/api/v1/traces/{trace_id}")
@@ -470,7 +514,11 @@ class LiveStack:
         return dict(resp.json())
 
     def wait_state(
-        self, token: str, trace_id: str, states: Iterable[str] = ("done", "failed"), timeout: float = TIMEOUT,
+        self,
+        token: str,
+        trace_id: str,
+        states: Iterable[str] = ("done", "failed"),
+        timeout: float = TIMEOUT,
         interval: float = 0.1,
     ) -> dict[str, Any]:
         wanted = set(states)
@@ -482,7 +530,9 @@ class LiveStack:
             return last if last["state"] in wanted else None
 
         try:
-            return dict(wait_for(check, timeout=timeout, interval=interval, what=f"trace {trace_id} in {sorted(wanted)}"))
+            return dict(
+                wait_for(check, timeout=timeout, interval=interval, what=f"trace {trace_id} in {sorted(wanted)}")
+            )
         except TimeoutError as exc:
             raise TimeoutError(f"{exc}; last seen: state={last.get('state')} attempts={last.get('attempts')}") from exc
 

@@ -325,7 +325,14 @@ def test_hostile_manifest_strings_stay_text(stack: LiveStack, people: Any, shot:
     assert any("evil<img src=x onerror=" in s for s in sources), sources  # (the browser sends " as %22)
     shot(alice, "12-hostile-trace")
     # A full load of the trace page, with a hop selected server-side, and the snapshot's pages.
-    for path in (trace_path, f"{trace_path}?hop=0.4", snapshot_path, f"{snapshot_path}?q=evil", "/snapshots/", "/traces/"):
+    for path in (
+        trace_path,
+        f"{trace_path}?hop=0.4",
+        snapshot_path,
+        f"{snapshot_path}?q=evil",
+        "/snapshots/",
+        "/traces/",
+    ):
         alice.goto(path)
         alice.wait_for_load_state("load")
         assert_no_script_ran(alice)

@@ -552,3 +552,11 @@ def test_timestamps_stay_strings() -> None:
     text = svc("a").replace("metadata:\n", "metadata:\n  creationTimestamp: 2024-01-02T03:04:05Z\n")
     (obj,) = load_manifests(text).objects
     assert obj.creation_timestamp == "2024-01-02T03:04:05Z"
+
+
+def test_folder_skips_build_tool_files(tmp_path: Path) -> None:
+    (tmp_path / "kustomization.yaml").write_text("resources: [svc.yaml]\n")
+    (tmp_path / "Chart.yaml").write_text("apiVersion: v2\nname: shop\nversion: 1.0.0\n")
+    (tmp_path / "svc.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata: {name: web}\n")
+    snap = load_manifests(tmp_path)
+    assert [o.name for o in snap] == ["web"]

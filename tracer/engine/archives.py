@@ -48,10 +48,18 @@ class Budget:
             raise LoadError(f"more than {self.limits.max_files} files", file=file)
 
 
+# Build-tool inputs that sit beside manifests in repositories: not Kubernetes objects.
+TOOLING_FILES = frozenset(
+    {"kustomization.yaml", "kustomization.yml", "chart.yaml", "values.yaml", "values.yml", "skaffold.yaml"}
+)
+
+
 def is_manifest_name(name: str) -> bool:
-    """A YAML/JSON file that is not hidden, nor macOS archive debris (``__MACOSX/._x.yaml``)."""
+    """A YAML/JSON file that is not hidden, macOS archive debris (``__MACOSX/._x.yaml``) or a build-tool input."""
     parts = name.replace("\\", "/").split("/")
     if any((p.startswith(".") and p not in (".", "..")) or p == "__MACOSX" for p in parts):
+        return False
+    if parts[-1].lower() in TOOLING_FILES:
         return False
     return parts[-1].lower().endswith(MANIFEST_SUFFIXES)
 
