@@ -62,7 +62,9 @@
     xhr.addEventListener("load", () => {
       button.disabled = false;
       if (xhr.status >= 200 && xhr.status < 300) {
-        window.location.assign(xhr.responseURL || form.action);
+        let target = form.action;
+        try { target = JSON.parse(xhr.responseText).url || target; } catch (e) { /* not JSON: stay on the form */ }
+        window.location.assign(target);
         return;
       }
       row.hidden = true;

@@ -7,6 +7,7 @@ Run: .venv/bin/python -m pytest tests/integration -q
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import signal
 import statistics
@@ -198,7 +199,7 @@ def test_requeue_stale_command_publishes_a_trace_left_unpublished(
     trace_id = resp.json()["id"]
     live.start_redis()
     out = live.manage("requeue_stale")
-    assert "requeued 1 trace" in out, out
+    assert re.search(r"requeued [1-9]\d* trace", out), out
     assert live.trace(token, trace_id)["state"] == "queued"
     live.start_worker()
     assert_shop_api_trace(live.wait_state(token, trace_id))

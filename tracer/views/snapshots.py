@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -50,6 +50,9 @@ def upload(request: AuthedRequest) -> HttpResponse:
             messages.success(
                 request, f"Snapshot “{outcome.snapshot.name}” stored: {outcome.snapshot.object_count} objects."
             )
+            if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+                # upload.js navigates itself; following a redirect would consume the message above.
+                return JsonResponse({"url": outcome.snapshot.get_absolute_url()}, status=201)
             return redirect(outcome.snapshot)
         ctx.update(errors=outcome.errors, name=name, pasted=pasted)
         return render(request, "tracer/upload.html", ctx, status=400)
