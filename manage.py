@@ -4,7 +4,7 @@
 import os
 import sys
 
-if sys.version_info < (3, 12):
+if sys.version_info < (3, 12):  # noqa: UP036  (fail loudly on the machines' default 3.11)
     sys.exit(f"tracer needs Python 3.12 or newer; this is {sys.version.split()[0]}. Run ./scripts/test or ./scripts/run.")
 
 
