@@ -44,18 +44,21 @@ EXTRA_REQUESTS: list[Any] = [
 ]
 
 
-def _cases(objs: list[dict[str, Any]], requests: list[Any]) -> list[dict[str, Any]]:
+def _run(objs: list[dict[str, Any]], requests: list[Any]) -> list[dict[str, Any]]:
     engine = Engine(load_manifests(objs), controller="ingress-nginx", seed=1)
     return [engine.trace(r).to_dict() for r in requests]
 
 
-def build() -> dict[str, Any]:
+def inputs() -> dict[str, dict[str, Any]]:
+    """The snapshots and requests; stored in the golden file so later edits to examples/ do not matter."""
     synthetic = synthetic_objects(300)
     mix = request_mix(300, 50, random.Random(1))
-    out: dict[str, Any] = {"synthetic-300": _cases(synthetic, mix + EXTRA_REQUESTS)}
+    out: dict[str, dict[str, Any]] = {"synthetic-300": {"objects": synthetic, "requests": mix + EXTRA_REQUESTS}}
     controller = list(yaml.safe_load_all((ROOT / "examples/shop/ingress-nginx.yaml").read_text()))
     controller = [o for o in controller if o and o.get("kind") != "IngressClass"]
-    out["synthetic-300+controller"] = _cases(synthetic + controller, mix[:25] + EXTRA_REQUESTS)
+    # "objects_before": the objects of another case come first (stored once).
+    out["synthetic-300+controller"] = {"objects_before": "synthetic-300", "objects": controller,
+                                       "requests": mix[:25] + EXTRA_REQUESTS}
     for example in sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir()):
         objs = [o for f in sorted(example.glob("*.yaml")) for o in yaml.safe_load_all(f.read_text()) if o]
         hosts = sorted({r.get("host") or "unknown.example" for o in objs if o.get("kind") == "Ingress"
@@ -63,23 +66,50 @@ def build() -> dict[str, Any]:
         paths = ["/", "/api/items?id=3", "/cart", "/vscode", "/vscode/x?y=1",
                  "/stable-487e0b6eb726a84faf6b1a95c68a092fba078fd1/static/a.js",
                  "/stable-487e0b6eb726a84faf6b1a95c68a092fba078fd1/", "/stable-487e0b6eb726a84faf6b1a95c68a092fba078fd1"]
-        reqs = [f"GET {s}://{h}{p}" for h in hosts[:4] for s in ("http", "https") for p in paths]
+        reqs: list[Any] = [f"GET {s}://{h}{p}" for h in hosts[:4] for s in ("http", "https") for p in paths]
         reqs += [{"method": "POST", "url": f"https://{hosts[0]}/api/x", "headers": {"Cookie": "canary=always"}},
                  f"GET http://a.{hosts[0]}/"]
-        out[f"example-{example.name}"] = _cases(objs, reqs)
+        out[f"example-{example.name}"] = {"objects": objs, "requests": reqs}
     return out
 
 
+def _objects(cases: dict[str, dict[str, Any]], case: dict[str, Any]) -> list[dict[str, Any]]:
+    before = cases[case["objects_before"]]["objects"] if case.get("objects_before") else []
+    return before + case["objects"]
+
+
 def test_trace_output_unchanged() -> None:
-    expected = json.loads(GOLDEN.read_text())
-    actual = json.loads(json.dumps(build()))
-    assert actual.keys() == expected.keys()
-    for name in expected:
-        assert len(actual[name]) == len(expected[name]), name
-        for i, (a, e) in enumerate(zip(actual[name], expected[name], strict=True)):
+    golden = json.loads(GOLDEN.read_text())
+    for name, case in golden["inputs"].items():
+        actual = json.loads(json.dumps(_run(_objects(golden["inputs"], case), case["requests"])))
+        expected = golden["outputs"][name]
+        assert len(actual) == len(expected), name
+        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
             assert a == e, f"{name}[{i}]: {e['requests'][0]['request']}"
 
 
 if __name__ == "__main__" and "--write" in sys.argv:
-    GOLDEN.write_text(json.dumps(build(), indent=1, sort_keys=True) + "\n")
+    cases = json.loads(json.dumps(inputs()))
+    outputs = {name: _run(_objects(cases, case), case["requests"]) for name, case in cases.items()}
+    GOLDEN.write_text(json.dumps({"inputs": cases, "outputs": outputs}, sort_keys=True, separators=(",", ":")) + "\n")
     print(f"wrote {GOLDEN}")
+
+
+def test_fast_url_split_agrees_with_urlsplit() -> None:
+    from tracer.engine.errors import RequestError
+    from tracer.engine.request import _fast_split, _split_url
+
+    rng = random.Random(7)
+    alphabet = "aZ09.-/?%&=_~!$()*+,;:é"
+    urls = ["http://a/", "http://a", "https://A.B./x?y", "http://a?b", "http://a./", "http://./", "http://a/b?c?d"]
+    urls += [rng.choice(["http://", "https://"]) + "".join(rng.choice(alphabet) for _ in range(rng.randrange(12)))
+             for _ in range(5000)]
+    for url in urls:
+        fast = _fast_split(url)
+        if fast is None:
+            continue
+        try:
+            slow: Any = _split_url.__wrapped__(url)
+        except RequestError as exc:
+            slow = exc
+        assert fast == slow, url

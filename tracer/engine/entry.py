@@ -45,7 +45,26 @@ class _EntryPlan:
     proxy_mode: str = "iptables"
     proxy_mode_source: str = "default (dataplane#R64)"
     node_addresses: list[str] = field(default_factory=list)
+    # Memo of the hops after DNS, which depend only on (port, scheme, client_ip, family): copied per request.
+    tails: dict[tuple[int, str, str, str], list[Hop]] = field(default_factory=dict)
+    # The request-independent part of the DNS hop, built on first use.
+    dns: _DnsTemplate | None = None
 
+
+@dataclass(slots=True)
+class _DnsTemplate:
+    """A DNS hop for a name (not an IP) minus the name: ``summary`` holds ``{host}``."""
+
+    summary_head: str
+    summary_tail: str
+    objects: list[dict[str, Any]]
+    decision: str
+    details: dict[str, Any]
+    rules: list[str]
+    confidence: str
+
+
+_MAX_TAILS = 256
 
 _PLANS: OrderedDict[tuple[int, tuple[Any, ...]], tuple[Snapshot, _EntryPlan]] = OrderedDict()
 _MAX_PLANS = 16
@@ -95,7 +114,22 @@ def _proxy_mode(snapshot: Snapshot) -> tuple[str, str]:
     return "iptables", "default (dataplane#R64)"
 
 
+# The Engine passes the same (snapshot, controller objects list) on every request: remember the last pair by
+# identity (one tuple, swapped atomically) so the common case skips building the key.
+_last_plan: tuple[Snapshot, list[K8sObject], _EntryPlan] | None = None
+
+
 def _plan(snapshot: Snapshot, controller_objects: list[K8sObject]) -> _EntryPlan:
+    global _last_plan
+    last = _last_plan
+    if last is not None and last[0] is snapshot and last[1] is controller_objects:
+        return last[2]
+    plan = _plan_for(snapshot, controller_objects)
+    _last_plan = (snapshot, controller_objects, plan)
+    return plan
+
+
+def _plan_for(snapshot: Snapshot, controller_objects: list[K8sObject]) -> _EntryPlan:
     key = (id(snapshot), tuple(o.key for o in controller_objects))
     entry = _PLANS.get(key)
     if entry is not None and entry[0] is snapshot:
@@ -202,14 +236,29 @@ def _dns_hop(request: Request, plan: _EntryPlan) -> Hop:
     host = request.host
     if _is_ip(host):
         return Hop("dns", host, f"no DNS lookup: {host} is an IP address", rules=["dataplane#R20"])
+    tpl = plan.dns
+    if tpl is None:
+        tpl = plan.dns = _dns_template(plan)
+    return Hop(
+        "dns",
+        host,
+        f"{tpl.summary_head}{host}{tpl.summary_tail}",
+        objects=[dict(o) for o in tpl.objects],
+        decision=tpl.decision,
+        details={k: list(v) if isinstance(v, list) else v for k, v in tpl.details.items()},
+        rules=list(tpl.rules),
+        confidence=tpl.confidence,
+    )
+
+
+def _dns_template(plan: _EntryPlan) -> _DnsTemplate:
     svc = plan.service
     if svc is not None and str(svc.spec.get("type")) == "LoadBalancer":
         addrs = _lb_addresses(svc)
         if addrs:
-            return Hop(
-                "dns",
-                host,
-                f"{host} resolves to {addrs[0]}",
+            return _DnsTemplate(
+                "",
+                f" resolves to {addrs[0]}",
                 objects=[svc.ref()],
                 decision=f"the address in status.loadBalancer.ingress of Service {svc.namespace}/{svc.name}; "
                 "the public DNS record itself is not in the snapshot",
@@ -226,11 +275,12 @@ def _dns_hop(request: Request, plan: _EntryPlan) -> Hop:
         target = "a node running the controller"
     if plan.node_addresses and (svc is None or str(svc.spec.get("type")) != "LoadBalancer"):
         target += f", e.g. node address {plan.node_addresses[0]}"
-    return Hop(
-        "dns",
-        host,
-        f"the snapshot cannot tell where {host} resolves; assumed to resolve to {target}",
+    return _DnsTemplate(
+        "the snapshot cannot tell where ",
+        f" resolves; assumed to resolve to {target}",
         objects=[svc.ref()] if svc is not None else [],
+        decision="",
+        details={},
         rules=["dataplane#R20"],
         confidence="assumed",
     )
@@ -448,6 +498,38 @@ def entry_hops(snapshot: Snapshot, request: Request, controller_objects: list[K8
     """
     plan = _plan(snapshot, controller_objects)
     hops = [_browser_hop(request), _dns_hop(request, plan)]
+    key = (request.port, request.scheme, request.client_ip, family)
+    tail = plan.tails.get(key)
+    if tail is None:
+        tail = _tail_hops(snapshot, request, plan, family)
+        if len(plan.tails) >= _MAX_TAILS:
+            plan.tails.clear()
+        plan.tails[key] = tail
+    hops.extend(_copy_hop(h) for h in tail)
+    return hops
+
+
+def _copy_hop(h: Hop) -> Hop:
+    """A copy the caller may change (the API sets statuses) without touching the memoised hop."""
+    return Hop(
+        h.component,
+        h.name,
+        h.summary,
+        h.outcome,
+        h.status,
+        [dict(o) for o in h.objects],
+        h.decision,
+        list(h.near_misses),
+        dict(h.changes),
+        {k: list(v) if isinstance(v, list) else v for k, v in h.details.items()},
+        list(h.rules),
+        h.confidence,
+    )
+
+
+def _tail_hops(snapshot: Snapshot, request: Request, plan: _EntryPlan, family: str) -> list[Hop]:
+    """The hops after DNS: they read only the request's port, scheme and client IP."""
+    hops: list[Hop] = []
     svc = plan.service
     stype = str(svc.spec.get("type") or "ClusterIP") if svc is not None else ""
     if svc is not None and stype in ("LoadBalancer", "NodePort"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -35,6 +36,9 @@ class Request:
     body_bytes: int | None = None
     sni: str | None = None
     via: dict[str, Any] | str | None = None
+    # Derived values, computed on first use (with_changes() builds a new Request, which starts afresh).
+    _host_header: str | None = field(default=None, init=False, repr=False, compare=False)
+    _server_name: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def request_uri(self) -> str:
@@ -48,20 +52,28 @@ class Request:
     @property
     def host_header(self) -> str:
         """The Host header the client sends (explicit header wins over the URL authority)."""
-        explicit = self.header("host")
-        if explicit is not None:
-            return explicit
-        return self.host if self.default_port else f"{self.host}:{self.port}"
+        cached = self._host_header
+        if cached is None:
+            explicit = self.header("host")
+            if explicit is not None:
+                cached = explicit
+            else:
+                cached = self.host if self.default_port else f"{self.host}:{self.port}"
+            self._host_header = cached
+        return cached
 
     @property
     def server_name(self) -> str:
         """Host header without port, lower-cased, trailing dot removed: what vhosts match on."""
-        host = self.host_header.strip()
-        if host.startswith("["):
-            host = host[: host.find("]") + 1]
-        elif host.count(":") == 1:
-            host = host.split(":", 1)[0]
-        return host.rstrip(".").lower()
+        cached = self._server_name
+        if cached is None:
+            host = self.host_header.strip()
+            if host.startswith("["):
+                host = host[: host.find("]") + 1]
+            elif host.count(":") == 1:
+                host = host.split(":", 1)[0]
+            cached = self._server_name = host.rstrip(".").lower()
+        return cached
 
     @property
     def tls_server_name(self) -> str | None:
@@ -137,6 +149,61 @@ def _parse_headers(raw: Any) -> list[tuple[str, str]]:
     return out
 
 
+@functools.lru_cache(maxsize=1024)
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+_PLAIN_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+_PLAIN_REST_EXCLUDED = frozenset("#\\[]@") | frozenset(chr(c) for c in range(33)) | {chr(127)}
+
+
+def _fast_split(url: str) -> tuple[str, str, int | None, str, str] | None:
+    """:func:`_split_url` for the common ``http(s)://name/path?query`` (no port, userinfo, IPv6, fragment, spaces or
+    control characters); None for anything else, which takes the urlsplit route."""
+    if url.startswith("http://"):
+        scheme, rest = "http", url[7:]
+    elif url.startswith("https://"):
+        scheme, rest = "https", url[8:]
+    else:
+        return None
+    if not _PLAIN_REST_EXCLUDED.isdisjoint(rest):
+        return None
+    cut = len(rest)
+    for sep in "/?":
+        i = rest.find(sep)
+        if 0 <= i < cut:
+            cut = i
+    netloc = rest[:cut]
+    if not netloc or not _PLAIN_HOST_CHARS.issuperset(netloc):
+        return None
+    hostname = netloc.lower().rstrip(".")
+    if not hostname:
+        return None
+    path, _, query = rest[cut:].partition("?")
+    return scheme, hostname, None, path or "/", query
+
+
+@functools.lru_cache(maxsize=4096)
+def _split_url(url: str) -> tuple[str, str, int | None, str, str]:
+    """(scheme, host, port, path, query) of an absolute URL, validated; memoised (requests repeat URLs)."""
+    try:
+        parts_ = urlsplit(url)
+        port = parts_.port
+    except ValueError as exc:
+        raise RequestError(f"url {url!r}: {exc}") from exc
+    scheme = parts_.scheme.lower()
+    if scheme not in ("http", "https", "ws", "wss"):
+        raise RequestError(f"url {url!r}: scheme must be http or https (or ws/wss)")
+    if not parts_.hostname:
+        raise RequestError(f"url {url!r} has no host")
+    return scheme, parts_.hostname.rstrip(".").lower(), port, parts_.path or "/", parts_.query
+
+
 def parse_request(spec: str | dict[str, Any] | Request) -> Request:
     """Build a :class:`Request` from ``"METHOD URL"`` or the contract's dict form."""
     if isinstance(spec, Request):
@@ -164,16 +231,7 @@ def parse_request(spec: str | dict[str, Any] | Request) -> Request:
         raise RequestError("request has no url")
     if "://" not in url:
         url = "http://" + url
-    try:
-        parts_ = urlsplit(url)
-        port = parts_.port
-    except ValueError as exc:
-        raise RequestError(f"url {url!r}: {exc}") from exc
-    scheme = parts_.scheme.lower()
-    if scheme not in ("http", "https", "ws", "wss"):
-        raise RequestError(f"url {url!r}: scheme must be http or https (or ws/wss)")
-    if not parts_.hostname:
-        raise RequestError(f"url {url!r} has no host")
+    scheme, hostname, port, path, query = _fast_split(url) or _split_url(url)
     http_scheme = {"ws": "http", "wss": "https"}.get(scheme, scheme)
     version = str(data.get("http_version") or "1.1")
     if version in ("2.0", "HTTP/2"):
@@ -184,10 +242,8 @@ def parse_request(spec: str | dict[str, Any] | Request) -> Request:
     if scheme in ("ws", "wss") and not any(k.lower() == "upgrade" for k, _ in headers):
         headers += [("Upgrade", "websocket"), ("Connection", "Upgrade")]
     client_ip = str(data.get("client_ip") or DEFAULT_CLIENT_IP)
-    try:
-        ipaddress.ip_address(client_ip)
-    except ValueError as exc:
-        raise RequestError(f"client_ip {client_ip!r} is not an IP address") from exc
+    if not _is_ip(client_ip):
+        raise RequestError(f"client_ip {client_ip!r} is not an IP address")
     body = data.get("body_bytes")
     if body is not None:
         try:
@@ -196,15 +252,14 @@ def parse_request(spec: str | dict[str, Any] | Request) -> Request:
             raise RequestError(f"body_bytes {body!r} is not a whole number") from exc
         if body < 0:
             raise RequestError("body_bytes cannot be negative")
-    path = parts_.path or "/"
     return Request(
         method=method,
         url=url,
         scheme=http_scheme,
-        host=parts_.hostname.rstrip(".").lower(),
+        host=hostname,
         port=port or (443 if http_scheme == "https" else 80),
         path=path,
-        query=parts_.query,
+        query=query,
         http_version=version,
         headers=headers,
         client_ip=client_ip,

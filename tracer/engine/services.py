@@ -64,6 +64,12 @@ class BackendResolution:
     source_objects: list[dict[str, Any]] = field(default_factory=list)  # slices/pods/workloads consulted
     notes: list[str] = field(default_factory=list)
     memo_key: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)  # set by ServiceIndex
+    # ready endpoints in kube-proxy order, computed on first use (see ready_in_order); copies start afresh
+    _ready_order: list[Endpoint] | None = field(default=None, init=False, repr=False, compare=False)
+    # backend_hops memo for this resolution: (id(picked), len(endpoints), via, status) -> (picked, hops)
+    _hops: dict[tuple[Any, ...], tuple[Endpoint | None, list[Hop]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def copy(self) -> BackendResolution:
         """A copy whose lists can be changed without touching the memoised original."""
@@ -87,6 +93,14 @@ class BackendResolution:
 
     def ready_endpoints(self) -> list[Endpoint]:
         return [e for e in self.endpoints if e.ready]
+
+    def ready_in_order(self) -> list[Endpoint]:
+        """Ready endpoints in kube-proxy (IP:port) order, as :func:`pick_endpoint` sees them; computed once, so
+        only for resolutions whose endpoints no longer change (the memoised ones from ``resolve_shared``)."""
+        order = self._ready_order
+        if order is None:
+            order = self._ready_order = sorted((e for e in self.endpoints if e.ready), key=_order_key)
+        return order
 
     def ok(self) -> bool:
         if self.service is None:
@@ -330,6 +344,18 @@ class ServiceIndex:
             self._cache[key] = cached
         # Callers may append to the lists; hand out copies so the memoised value stays intact.
         return cached.copy()
+
+    def resolve_shared(
+        self, namespace: str, service_name: str, port: int | str, *, assume_endpoints: bool, port_match: str
+    ) -> BackendResolution:
+        """Like :meth:`resolve`, but the memoised resolution itself: callers must treat it as read-only."""
+        key = (namespace, service_name, port, assume_endpoints, port_match)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._resolve(namespace, service_name, port, assume_endpoints, port_match)
+            cached.memo_key = (self.serial, *key)
+            self._cache[key] = cached
+        return cached
 
     # -- resolution ----------------------------------------------------------------------------
 
@@ -769,6 +795,13 @@ def pick_endpoint(endpoints: list[Endpoint], seed: int | None, key: str) -> Endp
     if not ready:
         return None
     ready.sort(key=_order_key)
+    return pick_ordered(ready, seed, key)
+
+
+def pick_ordered(ready: list[Endpoint], seed: int | None, key: str) -> Endpoint | None:
+    """:func:`pick_endpoint` over endpoints that are already the ready ones, in order."""
+    if not ready:
+        return None
     if seed is None or len(ready) == 1:
         return ready[0]
     digest = hashlib.sha256(f"{seed}\x00{key}".encode()).digest()
@@ -975,6 +1008,7 @@ def _pod_hop(res: BackendResolution, picked: Endpoint, status: int | None) -> Ho
 # once and copied per request; the memo is cleared when it grows past a bound.
 _HOP_MEMO: dict[tuple[Any, ...], list[Hop]] = {}
 _HOP_MEMO_MAX = 50_000
+_LOCAL_HOP_MEMO_MAX = 64  # per resolution: endpoints x statuses x via
 
 
 def _copy_hop(h: Hop) -> Hop:
@@ -1004,6 +1038,14 @@ def backend_hops(res: BackendResolution, picked: Endpoint | None, *, via: str, s
     """
     if res.memo_key is None:
         return _backend_hops(res, picked, via=via, status=status)
+    # Fast path: a memo on the resolution object itself, keyed by the picked endpoint's identity.
+    local = res._hops
+    if local is None:
+        local = res._hops = {}
+    local_key = (id(picked), len(res.endpoints), via, status)
+    entry = local.get(local_key)
+    if entry is not None and entry[0] is picked:
+        return [_copy_hop(h) for h in entry[1]]
     pick_id = None if picked is None else (picked.ip, picked.port, picked.pod_name, picked.source)
     key = (res.memo_key, len(res.endpoints), pick_id, via, status)
     hops = _HOP_MEMO.get(key)
@@ -1012,6 +1054,8 @@ def backend_hops(res: BackendResolution, picked: Endpoint | None, *, via: str, s
         if len(_HOP_MEMO) >= _HOP_MEMO_MAX:
             _HOP_MEMO.clear()
         _HOP_MEMO[key] = hops
+    if len(local) < _LOCAL_HOP_MEMO_MAX:
+        local[local_key] = (picked, hops)
     return [_copy_hop(h) for h in hops]
 
 
@@ -1042,6 +1086,7 @@ __all__ = [
     "describe_port",
     "match_service_port",
     "pick_endpoint",
+    "pick_ordered",
     "resolve_backend",
     "service_index",
     "service_port_string",

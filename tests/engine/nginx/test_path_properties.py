@@ -37,8 +37,8 @@ def test_longest_prefix_wins_outside_regex_mode(ps, probe):
 def test_regex_mode_is_host_wide(p, suffix):
     plain = ingress("plain", paths=[path(p, "s0")])
     other = ingress("other", host="other.example.com", paths=[path(p, "s0")])
-    regex = ingress("re", paths=[path("/zzzz", "s1", ptype="ImplementationSpecific")], annotations={"use-regex": "true"})
-    probe = p + suffix  # not a whole-segment extension of p
+    regex = ingress("re", paths=[path("/qqqq", "s1", ptype="ImplementationSpecific")], annotations={"use-regex": "true"})
+    probe = p + suffix  # not a whole-segment extension of p (and, with no "q", never matching ^/qqqq)
     without = compile_(ingress_class(), plain, other, *SVCS)
     with_regex = compile_(ingress_class(), plain, other, regex, *SVCS)
     assert route(without, f"GET http://shop.example.com{probe}").status == 404

@@ -18,9 +18,10 @@ from .annotations import parse_annotations
 from .backends import Backends
 from .canary import attach_canaries
 from .config import read_controller_config
+from .locations import near_miss_candidates
 from .misunderstandings import strict_path_validation
-from .model import Server
-from .pipeline import Router
+from .model import Location, Server
+from .pipeline import LocationFacts, Router, location_facts
 from .selection import select_ingresses
 from .servers import build_servers
 
@@ -51,6 +52,10 @@ class IngressNginxTable(RouteTable):
         self.name = f"ingress-nginx ({workload['namespace']}/{workload['name']})" if workload else "ingress-nginx"
 
         self._server_diagnoses: dict[int, Diagnosis | None] = {}
+        # Per-request facts that depend only on compiled objects, memoised on first use (keyed by id(): the
+        # table keeps every server and location alive).
+        self._location_facts: dict[tuple[int, int], LocationFacts] = {}
+        self.memo: dict[Any, Any] = {}
 
     def route(self, request: Request) -> RequestTrace:
         return Router(self, request).run()
@@ -61,6 +66,20 @@ class IngressNginxTable(RouteTable):
         if key not in self._server_diagnoses:
             self._server_diagnoses[key] = strict_path_validation(server)
         return self._server_diagnoses[key]
+
+    def location_facts(self, server: Server, loc: Location) -> LocationFacts:
+        key = (id(server), id(loc))
+        facts = self._location_facts.get(key)
+        if facts is None:
+            facts = self._location_facts[key] = location_facts(self, server, loc)
+        return facts
+
+    def near_miss_candidates(self, server: Server, loc: Location) -> list[tuple[Location, str]]:
+        key = ("near-miss", id(server), id(loc))
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = near_miss_candidates(server, loc)
+        return found
 
     def controller_objects(self) -> list[K8sObject]:
         objs: list[K8sObject] = []

@@ -372,6 +372,8 @@ class _Parser:
 
     def get(self, suffix: str, *aliases: str) -> str | None:
         """The raw value; an empty value counts as absent (parser: invalid content, ignored)."""
+        if not self.raw:
+            return None  # most Ingresses carry no annotation of this controller
         for name in (suffix, *aliases):
             value = self.raw.get(name)
             if value is not None and value.strip() != "":

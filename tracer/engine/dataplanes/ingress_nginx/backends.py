@@ -10,7 +10,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from ...options import Options
-from ...services import BackendResolution, Endpoint, pick_endpoint, resolve_backend
+from ...services import BackendResolution, Endpoint, pick_ordered, service_index
 from ...snapshot import Snapshot
 from .annotations import IngressAnnotations
 from .config import ControllerConfig
@@ -37,6 +37,8 @@ class Backends:
         self.assume = options.assume_endpoints
         self.seed = options.seed
         self.default: BackendRef | None = None
+        self._index = service_index(snapshot)
+        self._resolved: dict[BackendRef, BackendResolution] = {}
         if config.default_backend_service:
             ns, _, name = config.default_backend_service.rpartition("/")
             ns = ns or "default"
@@ -46,9 +48,14 @@ class Backends:
             self.default = BackendRef(ns, name, int(port) if str(port).isdigit() else str(port))
 
     def resolve(self, ref: BackendRef) -> BackendResolution:
-        return resolve_backend(
-            self.snapshot, ref.namespace, ref.service, ref.port, assume_endpoints=self.assume, port_match="ingress-nginx"
-        )
+        """The memoised resolution (shared: read-only for callers), one dict look-up after the first time."""
+        res = self._resolved.get(ref)
+        if res is None:
+            res = self._index.resolve_shared(
+                ref.namespace, ref.service, ref.port, assume_endpoints=self.assume, port_match="ingress-nginx"
+            )
+            self._resolved[ref] = res
+        return res
 
     def ready(self, ref: BackendRef | None) -> bool:
         if ref is None:
@@ -78,19 +85,19 @@ class Backends:
                 return Pick(res, None, "direct", 503, problem or "the ExternalName Service has no externalName")
             return Pick(res, res.endpoints[0], "direct", 503, f"ExternalName endpoint {res.endpoints[0].address}")
         service_upstream = (ann is not None and ann.service_upstream) or self.config.service_upstream
-        cluster_ip = str(res.service.spec.get("clusterIP") or "") if res.service is not None else ""
+        if service_upstream:
+            cluster_ip = str(res.service.spec.get("clusterIP") or "") if res.service is not None else ""
         if service_upstream and res.service_port is not None and res.kind != "headless" and cluster_ip != "None":
             # #6.6: the only endpoint is ClusterIP:port, which always exists; kube-proxy then picks a pod.
             return Pick(
                 res,
-                pick_endpoint(res.endpoints, self.seed, key),
+                pick_ordered(res.ready_in_order(), self.seed, key),
                 "cluster-ip",
                 502,
                 f"service-upstream: the controller connects to the ClusterIP {cluster_ip or '(unknown)'}:"
                 f"{res.port_number}; kube-proxy picks the pod",
             )
-        endpoint = pick_endpoint(res.endpoints, self.seed, key)
-        return Pick(res, endpoint, "direct", 503)
+        return Pick(res, pick_ordered(res.ready_in_order(), self.seed, key), "direct", 503)
 
     def intercepts(self, status: int, ann: IngressAnnotations | None, *, generated: bool) -> bool:
         """custom-http-errors: is this status replaced by the error backend's response (#6.7)?"""

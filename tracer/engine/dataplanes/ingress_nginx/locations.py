@@ -226,20 +226,40 @@ def _catch_all_special(server: Server, uri: str, best_len: int) -> str | None:
     return None
 
 
-def near_misses(server: Server, uri: str, chosen: Location | None, limit: int = 5) -> list[str]:
-    """Why the host's other locations did not take the request, closest first."""
-    candidates: list[tuple[int, Location]] = []
+def near_miss_candidates(server: Server, chosen: Location | None) -> list[tuple[Location, str]]:
+    """The locations :func:`near_misses` considers for ``chosen``, with their owner text; request-independent,
+    so callers may compute it once per (server, location)."""
+    out: list[tuple[Location, str]] = []
     for loc in server.locations:
         if loc is chosen or loc.root_default or loc.exact_copy:
             continue
         if chosen is not None and loc.ingress is chosen.ingress and loc.ingress_path == chosen.ingress_path:
             continue  # the other half of the same expanded Prefix path
-        candidates.append((-_common_prefix(uri, loc.ingress_path), loc))
-    candidates.sort(key=lambda item: item[0])
+        out.append((loc, f" (Ingress {loc.ingress.namespace}/{loc.ingress.name})" if loc.ingress else ""))
+    return out
+
+
+def near_misses(
+    server: Server,
+    uri: str,
+    chosen: Location | None,
+    limit: int = 5,
+    candidates: list[tuple[Location, str]] | None = None,
+) -> list[str]:
+    """Why the host's other locations did not take the request, closest first.
+
+    ``candidates`` is :func:`near_miss_candidates` for (server, chosen) when the caller has it already."""
+    if candidates is None:
+        candidates = near_miss_candidates(server, chosen)
+    if not candidates:
+        return []
+    if len(candidates) > 1:
+        ranked = sorted(candidates, key=lambda item: -_common_prefix(uri, item[0].ingress_path))
+    else:
+        ranked = candidates
     out: list[str] = []
     lowered = uri.lower()
-    for _, loc in candidates[:limit]:
-        owner = f" (Ingress {loc.ingress.namespace}/{loc.ingress.name})" if loc.ingress else ""
+    for loc, owner in ranked[:limit]:
         kind = loc.path_type
         if server.regex_mode:
             found = loc.pattern.search(uri) if isinstance(loc.pattern, CompiledPattern) else None
@@ -264,6 +284,8 @@ def near_misses(server: Server, uri: str, chosen: Location | None, limit: int = 
 
 
 def _common_prefix(a: str, b: str) -> int:
+    if a.startswith(b):
+        return len(b)
     n = min(len(a), len(b))
     i = 0
     while i < n and a[i] == b[i]:

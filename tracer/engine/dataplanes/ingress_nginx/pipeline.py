@@ -74,6 +74,80 @@ class _State:
     extra_upstream_headers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
+class LocationFacts:
+    """What the controller hop says about a (server, location) pair whatever the request: computed once."""
+
+    name: str
+    directive: str
+    mode_suffix: str
+    location_note: str | None
+    rules: list[str]
+    diagnoses_before: list[Diagnosis]  # before the per-request REGEX_ORDER_BY_LENGTH check
+    diagnoses_after: list[Diagnosis]
+    ingress_ref: dict[str, Any] | None
+    class_ref: dict[str, Any] | None
+    annotations: dict[str, Any] | None
+    route: dict[str, Any] | None
+
+
+def location_facts(table: IngressNginxTable, server: Server, loc: Location) -> LocationFacts:
+    mode = server.regex_reason()
+    directive = loc.directive(server.regex_mode)
+    rules: list[str] = []
+    note = None
+    if loc.root_default:
+        owner = loc.ingress
+        note = (
+            f"the host's default location /, inheriting the annotations of its first Ingress {owner.namespace}/"
+            f"{owner.name}" if owner else "the catch-all's default location /"
+        )
+        rules.append("ingress-nginx#3.2")
+    before: list[Diagnosis] = []
+    after: list[Diagnosis] = []
+    if server.regex_mode:
+        rules.append("ingress-nginx#3.3")
+        diag = mis.host_regex_mode(server, loc)
+        if diag is not None:
+            before.append(diag)
+    diag = table.server_diagnosis(server)
+    if diag is not None:
+        after.append(diag)
+    for hazard in server.hazards[:2]:
+        after.append(Diagnosis("DUPLICATE_LOCATION", "error", hazard,
+                               "Keep only one of the two paths (Prefix /foo already covers /foo/).",
+                               "ingress-nginx#3.10", []))
+    ingress_ref = class_ref = annotations = route = None
+    if loc.ingress is not None:
+        ingress_ref = loc.ingress.ref()
+        ic = table.selection.class_of.get(loc.ingress.key)
+        if ic is not None:
+            class_ref = ic.ref()
+        ann = loc.ann
+        if ann is not None:
+            after.extend(ann.diagnoses)
+            if ann.used:
+                annotations = dict(ann.used)
+            if ann.proxy_ssl_name and not ann.proxy_ssl_secret:
+                after.append(mis.proxy_ssl_without_secret(loc.ingress))
+        if loc.rule:
+            route = {"kind": "Ingress", "namespace": loc.ingress.namespace, "name": loc.ingress.name,
+                     "rule": loc.rule}
+    return LocationFacts(
+        name="_ (catch-all)" if server.is_catch_all else server.hostname,
+        directive=directive,
+        mode_suffix=f" ({mode})" if mode else "",
+        location_note=note,
+        rules=rules,
+        diagnoses_before=before,
+        diagnoses_after=after,
+        ingress_ref=ingress_ref,
+        class_ref=class_ref,
+        annotations=annotations,
+        route=route,
+    )
+
+
 class Router:
     """Routes one request; create one per request."""
 
@@ -91,7 +165,8 @@ class Router:
         self.auth_hops: list[Hop] = []
         self.headers: dict[str, str] = {}
         self.host = request.server_name  # computed once: the Host header without port, lower-case
-        self.hdrs = {k.lower(): v for k, v in reversed(request.headers)}  # first occurrence wins
+        # lower-cased name -> value, first occurrence wins
+        self.hdrs = {k.lower(): v for k, v in reversed(request.headers)} if request.headers else {}
         self.key = f"{request.method} {self.host}{request.request_uri} {request.client_ip}"
 
     # -- entry -------------------------------------------------------------------------------------
@@ -169,7 +244,7 @@ class Router:
         self.s.loc = loc
         ann = self.s.ann = loc.ann or self.t.blank
         self._describe_location(server, loc)
-        self.near.extend(near_misses(server, uri, loc))
+        self.near.extend(near_misses(server, uri, loc, candidates=self.t.near_miss_candidates(server, loc)))
         body = policies.check_body_size(ann, self.config, req)
         if body is not None and body.status is not None:
             return self._outcome(body)
@@ -297,53 +372,32 @@ class Router:
         return None
 
     def _describe_location(self, server: Server, loc: Location) -> None:
-        mode = server.regex_reason()
-        name = "_ (catch-all)" if server.is_catch_all else server.hostname
+        facts = self.t.location_facts(server, loc)
         via = {"wildcard": f" (wildcard for {self.host})", "alias": " (server-alias)"}.get(
             self.s.server_how, ""
         )
-        self.hop.decision = f"server {name}{via}, {loc.directive(server.regex_mode)}" + (
-            f" ({mode})" if mode else ""
-        )
-        self.details["location"] = loc.directive(server.regex_mode)
-        if loc.root_default:
-            owner = loc.ingress
-            self.details["location_note"] = (
-                f"the host's default location /, inheriting the annotations of its first Ingress {owner.namespace}/"
-                f"{owner.name}" if owner else "the catch-all's default location /"
-            )
-            self.rules.append("ingress-nginx#3.2")
+        self.hop.decision = f"server {facts.name}{via}, {facts.directive}{facts.mode_suffix}"
+        self.details["location"] = facts.directive
+        if facts.location_note is not None:
+            self.details["location_note"] = facts.location_note
+        self.rules.extend(facts.rules)
+        trace = self.trace
+        for diag in facts.diagnoses_before:
+            trace.add_diagnosis(diag)
         if server.regex_mode:
-            self.rules.append("ingress-nginx#3.3")
-            diag = mis.host_regex_mode(server, loc)
-            if diag is not None:
-                self.trace.add_diagnosis(diag)
             diag = mis.regex_order_by_length(server, loc, self.s.uri)
             if diag is not None:
-                self.trace.add_diagnosis(diag)
-        diag = self.t.server_diagnosis(server)
-        if diag is not None:
-            self.trace.add_diagnosis(diag)
-        for hazard in server.hazards[:2]:
-            self.trace.add_diagnosis(Diagnosis("DUPLICATE_LOCATION", "error", hazard,
-                                               "Keep only one of the two paths (Prefix /foo already covers /foo/).",
-                                               "ingress-nginx#3.10", []))
-        if loc.ingress is not None:
-            self.hop.objects.insert(0, loc.ingress.ref())
-            ic = self.t.selection.class_of.get(loc.ingress.key)
-            if ic is not None:
-                self.hop.objects.append(ic.ref())
-            ann = loc.ann
-            if ann is not None:
-                for diag in ann.diagnoses:
-                    self.trace.add_diagnosis(diag)
-                if ann.used:
-                    self.details["annotations"] = dict(ann.used)
-                if ann.proxy_ssl_name and not ann.proxy_ssl_secret:
-                    self.trace.add_diagnosis(mis.proxy_ssl_without_secret(loc.ingress))
-            if loc.rule:
-                self.trace.route = {"kind": "Ingress", "namespace": loc.ingress.namespace, "name": loc.ingress.name,
-                                    "rule": loc.rule}
+                trace.add_diagnosis(diag)
+        for diag in facts.diagnoses_after:
+            trace.add_diagnosis(diag)
+        if facts.ingress_ref is not None:
+            self.hop.objects.insert(0, dict(facts.ingress_ref))
+            if facts.class_ref is not None:
+                self.hop.objects.append(dict(facts.class_ref))
+            if facts.annotations is not None:
+                self.details["annotations"] = dict(facts.annotations)
+            if facts.route is not None:
+                self.trace.route = dict(facts.route)
 
     def _regex_problem(self, problem: RegexProblem) -> None:
         self.trace.add_diagnosis(
@@ -503,18 +557,26 @@ class Router:
         headers = policies.upstream_headers(ann, self.config, self.req, scheme=self.scheme, host_header=host_header,
                                             rewritten=self.s.rewritten, request_id=self._request_id())
         headers.update(self.s.extra_upstream_headers)
+        upstream_host = headers.get("Host")  # upstream_headers always sets "Host" first
+        if upstream_host is None:
+            upstream_host = next((v for k, v in headers.items() if k.lower() == "host"), host_header)
         self.trace.upstream = {
-            "host": next((v for k, v in headers.items() if k.lower() == "host"), host_header),
+            "host": upstream_host,
             "path": self.s.upstream_path or self.req.request_uri,
             "headers": headers,
         }
-        added = {k: v for k, v in headers.items() if self.hdrs.get(k.lower()) != v}
+        hdrs = self.hdrs
+        if hdrs:
+            added = {k: v for k, v in headers.items() if hdrs.get(k.lower()) != v}
+        else:
+            added = dict(headers)  # the client sent no headers: every upstream header is new
         if added:
             self.changes["headers_added"] = added
-        sent = {h.lower() for h in headers}
-        removed = [k for k, _ in self.req.headers if k.lower() not in sent]
-        if removed:
-            self.changes["headers_removed"] = removed
+        if self.req.headers:
+            sent = {h.lower() for h in headers}
+            removed = [k for k, _ in self.req.headers if k.lower() not in sent]
+            if removed:
+                self.changes["headers_removed"] = removed
         if pick.endpoint is None:
             # service-upstream: the ClusterIP always "exists", kube-proxy refuses (#6.6).
             self.s.generated = True
@@ -522,7 +584,7 @@ class Router:
             return self._respond(502, self.s.cause + "; kube-proxy refuses the connection", "ingress-nginx#6.6",
                                  outcome="refused")
         self.s.generated = False
-        protocol = policies.backend_protocol_outcome(ann, res.service_port, self._container_port(pick.endpoint))
+        protocol = self._protocol_outcome(ann, res.service_port, pick.endpoint)
         if protocol is not None and protocol.status is not None:
             if protocol.status == 400:
                 port_desc = describe_port(res.service_port) if res.service_port else str(backend.ref.port)
@@ -544,17 +606,42 @@ class Router:
             summary = f"proxied to the ClusterIP of {backend.ref} (service-upstream)"
         return self._respond(200, summary, "ingress-nginx#8.5", outcome="forward", generated=False)
 
+    def _protocol_outcome(self, ann: IngressAnnotations, service_port: dict | None,
+                          endpoint: Endpoint) -> policies.PolicyOutcome | None:
+        """policies.backend_protocol_outcome; the common "no mismatch" answer is memoised per (annotations,
+        Service port, container port), any other outcome is built afresh for every request."""
+        container = self._container_port(endpoint)
+        memo = self.t.memo
+        key = ("protocol-ok", id(ann), id(service_port), id(container))
+        if key in memo:
+            return None
+        outcome = policies.backend_protocol_outcome(ann, service_port, container)
+        if outcome is None:
+            memo[key] = (ann, service_port, container)  # keeps the id()s valid
+        return outcome
+
     def _container_port(self, endpoint: Endpoint) -> dict | None:
         if not endpoint.pod_name:
             return None
-        pod = self.t.snapshot.get("Pod", self.s.backend.ref.namespace if self.s.backend else None, endpoint.pod_name)
-        if pod is None:
-            return None
-        for container in pod.spec.get("containers") or []:
-            for port in (container or {}).get("ports") or []:
-                if isinstance(port, dict) and port.get("containerPort") == endpoint.port:
-                    return port
-        return None
+        ns = self.s.backend.ref.namespace if self.s.backend else None
+        key = ("container-port", ns, endpoint.pod_name, endpoint.port)
+        memo = self.t.memo
+        if key in memo:
+            return memo[key]
+        found = None
+        pod = self.t.snapshot.get("Pod", ns, endpoint.pod_name)
+        if pod is not None:
+            found = next(
+                (
+                    port
+                    for container in pod.spec.get("containers") or []
+                    for port in (container or {}).get("ports") or []
+                    if isinstance(port, dict) and port.get("containerPort") == endpoint.port
+                ),
+                None,
+            )
+        memo[key] = found
+        return found
 
     def _hostless_check(self, loc: Location) -> None:
         server = self.s.server

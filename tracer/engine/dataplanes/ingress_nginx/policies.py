@@ -334,7 +334,7 @@ def _skips_auth(config: ControllerConfig, location_path: str | None) -> bool:
     """no-auth-locations: compared with the location (Ingress) path by prefix (ingress-nginx#9.3)."""
     if location_path is None:
         return False
-    return any(location_path.startswith(p) for p in config.no_auth_locations)
+    return location_path.startswith(tuple(config.no_auth_locations))
 
 
 def _basic_auth(ann: IngressAnnotations, config: ControllerConfig, request: Request) -> PolicyOutcome:
@@ -693,10 +693,12 @@ def upstream_headers(
         set_headers["X-Original-Forwarded-Host"] = client_xfh
     if rewritten and ann.x_forwarded_prefix:
         set_headers["X-Forwarded-Prefix"] = ann.x_forwarded_prefix
+    out = set_headers
+    if not request.headers:
+        return out
     removed = {"proxy", "connection"}
     if ann.auth_type is not None:
         removed.add("authorization")  # proxy_set_header Authorization "" under basic/digest auth (ingress-nginx#9.2)
-    out = dict(set_headers)
     overridden = {k.lower() for k in set_headers} | removed
     seen: dict[str, str] = {}
     for name, value in request.headers:

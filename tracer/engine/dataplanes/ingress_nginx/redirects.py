@@ -105,7 +105,7 @@ def https_redirect(
 ) -> Redirect | None:
     """lua_ingress.lua redirect_to_https, in its order (#5.1)."""
     location_path = loc.ingress_path if loc is not None else "/"
-    if any(location_path.startswith(p) for p in config.no_tls_redirect_locations):
+    if location_path.startswith(tuple(config.no_tls_redirect_locations)):
         return None
     force = ann.force_ssl_redirect if ann is not None and ann.force_ssl_redirect is not None else config.force_ssl_redirect
     if force and scheme == "http":
