@@ -13,7 +13,7 @@ from typing import Any
 
 from .dataplanes import RouteTable, get_dataplane
 from .detect import Detection, detect_controller
-from .entry import entry_hops
+from .entry import entry_failure_diagnosis, entry_hops
 from .loader import load_manifests
 from .options import Options
 from .request import Request, parse_request
@@ -22,6 +22,10 @@ from .snapshot import Snapshot
 
 FREEZE_OBJECTS = 20_000
 Manifests = str | bytes | Path | Snapshot | list[Any]
+
+
+# Entry-hop outcomes that end the request, and the trace-v1 `error` the client sees.
+L4_FAILURES = {"timeout": "timeout", "refused": "connection-refused", "reset": "reset", "tls-error": "tls-error"}
 
 
 class Engine:
@@ -47,6 +51,7 @@ class Engine:
                 gc.enable()
         # The table and snapshot do not change after compile: compute the controller's objects once.
         self._controller_objects = self.table.controller_objects()
+        self._warnings: list[str] | None = None
         # A large compiled snapshot is a long-lived graph of over a million objects (10k Ingresses); move it
         # out of the cyclic GC's generations so the collections that routing triggers do not walk it again.
         # Small snapshots (the web app compiles many) stay collectable as usual.
@@ -55,10 +60,22 @@ class Engine:
 
     def route(self, request: str | dict[str, Any] | Request) -> RequestTrace:
         req = parse_request(request)
+        front = entry_hops(self.snapshot, req, self._controller_objects, self.family)
+        if front and front[-1].outcome in L4_FAILURES:
+            # Dropped or refused before the controller (source ranges, no controller endpoints): the client
+            # sees a socket error, not an HTTP status (dataplane#R21, #R27).
+            last = front[-1]
+            return RequestTrace(
+                request=req.to_dict(),
+                controller=self.family,
+                status=None,
+                error=L4_FAILURES[last.outcome],
+                hops=front,
+                diagnoses=[entry_failure_diagnosis(last)],
+            )
         result = self.table.route(req)
         result.request = req.to_dict()
         result.controller = result.controller or self.family
-        front = entry_hops(self.snapshot, req, self._controller_objects, self.family)
         for hop in front:
             if hop.status is None and hop.outcome == "forward" and result.error is None:
                 hop.status = result.status
@@ -73,8 +90,15 @@ class Engine:
             requests=[self.route(r) for r in requests],
             snapshot=self.snapshot_info(),
             options=self.options.to_dict(),
-            warnings=[str(w) for w in self.snapshot.warnings],
+            warnings=self.warnings(),
         )
+
+    def warnings(self) -> list[str]:
+        """Load warnings, then what the controller model assumed or ignored (config fallbacks, default class)."""
+        if self._warnings is None:
+            compiled = [str(w) for w in self.table.describe().get("warnings", [])]
+            self._warnings = [str(w) for w in self.snapshot.warnings] + compiled
+        return self._warnings
 
     def snapshot_info(self) -> dict[str, Any]:
         return {

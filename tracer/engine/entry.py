@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .request import Request
-from .result import Hop
+from .result import Diagnosis, Hop
 from .services import _as_int, chain_suffix, pick_endpoint, resolve_backend, service_port_string
 from .snapshot import K8sObject, Snapshot
 
@@ -575,3 +575,39 @@ def _tail_hops(snapshot: Snapshot, request: Request, plan: _EntryPlan, family: s
 
 
 __all__ = ["entry_hops"]
+
+
+def entry_failure_diagnosis(hop: Hop) -> Diagnosis:
+    """Why a request died before the controller, and the fix, from the failing entry hop."""
+    target = hop.objects[0] if hop.objects else {}
+    svc = f"Service {target.get('namespace')}/{target.get('name')}" if target else "the controller's Service"
+    if "dataplane#R27" in hop.rules:
+        ranges = ", ".join(hop.details.get("loadBalancerSourceRanges") or [])
+        return Diagnosis(
+            "LB_SOURCE_RANGE_DROPPED",
+            "error",
+            f"The client address {hop.details.get('client_ip')} is outside spec.loadBalancerSourceRanges "
+            f"({ranges}) of {svc}: the packet is dropped and the client times out, no HTTP status at all.",
+            f"Add the client's CIDR to spec.loadBalancerSourceRanges of {svc}, or test from an allowed address.",
+            "dataplane#R27",
+            hop.objects,
+        )
+    if hop.outcome == "refused":
+        return Diagnosis(
+            "CONTROLLER_NO_ENDPOINTS",
+            "error",
+            f"{svc} in front of the controller has no ready endpoints, so kube-proxy rejects the connection "
+            "(connection refused) before any HTTP happens.",
+            f"Check that the controller pods are Running and Ready and that {svc}'s selector matches their labels.",
+            "dataplane#R21",
+            hop.objects,
+        )
+    return Diagnosis(
+        "ENTRY_PORT_CLOSED",
+        "error",
+        f"{hop.summary}. The request never reaches the controller.",
+        f"Expose port {hop.details.get('port', 'the requested port')} on {svc} (spec.ports), or use the port it "
+        "serves.",
+        hop.rules[0] if hop.rules else "",
+        hop.objects,
+    )
