@@ -68,16 +68,19 @@ def synthetic_objects(n_ingresses: int, pods_per_service: int = 5) -> list[dict[
                     "nginx.ingress.kubernetes.io/canary-weight": "10"}},
                 "spec": {"ingressClassName": "nginx", "rules": [{"host": host, "http": {"paths": [
                     {"path": "/", "pathType": "Prefix",
-                     "backend": {"service": {"name": svc, "port": {"number": 80}}}}]}}]},
+                     "backend": {"service": {"name": f"{svc}-canary", "port": {"number": 80}}}}]}}]},
             })
-        objs.append({
-            "apiVersion": "v1", "kind": "Service", "metadata": {"name": svc, "namespace": ns},
-            "spec": {"selector": {"app": svc}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
-        })
-        for p in range(pods_per_service):
+        services = [svc, f"{svc}-canary"] if kind == 5 else [svc]
+        for name in services:
+            objs.append({
+                "apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns},
+                "spec": {"selector": {"app": name}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
+            })
+        for p in range(pods_per_service + (1 if kind == 5 else 0)):
+            name = f"{svc}-canary" if p == pods_per_service else svc
             objs.append({
                 "apiVersion": "v1", "kind": "Pod",
-                "metadata": {"name": f"{svc}-{p}", "namespace": ns, "labels": {"app": svc}},
+                "metadata": {"name": f"{name}-{p}", "namespace": ns, "labels": {"app": name}},
                 "spec": {"containers": [{"name": "app", "image": "app:1", "ports": [
                     {"name": "http", "containerPort": 8080}]}]},
                 "status": {"phase": "Running", "podIP": f"10.{i // 250 % 250}.{i % 250}.{p + 1}",

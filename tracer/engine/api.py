@@ -24,6 +24,7 @@ FREEZE_OBJECTS = 20_000
 Manifests = str | bytes | Path | Snapshot | list[Any]
 
 
+MAX_TRACE_WARNINGS = 25
 # Entry-hop outcomes that end the request, and the trace-v1 `error` the client sees.
 L4_FAILURES = {"timeout": "timeout", "refused": "connection-refused", "reset": "reset", "tls-error": "tls-error"}
 
@@ -97,7 +98,11 @@ class Engine:
         """Load warnings, then what the controller model assumed or ignored (config fallbacks, default class)."""
         if self._warnings is None:
             compiled = [str(w) for w in self.table.describe().get("warnings", [])]
-            self._warnings = [str(w) for w in self.snapshot.warnings] + compiled
+            found = [str(w) for w in self.snapshot.warnings] + compiled
+            # Every trace carries them: keep a trace readable (and small) on a snapshot with thousands.
+            self._warnings = found[:MAX_TRACE_WARNINGS]
+            if len(found) > MAX_TRACE_WARNINGS:
+                self._warnings.append(f"... and {len(found) - MAX_TRACE_WARNINGS} more warnings about this snapshot")
         return self._warnings
 
     def snapshot_info(self) -> dict[str, Any]:
