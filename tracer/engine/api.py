@@ -74,8 +74,7 @@ class Engine:
                 hops=front,
                 diagnoses=[entry_failure_diagnosis(last)],
             )
-        result = self.table.route(req)
-        result.request = req.to_dict()
+        result = self.table.route(req)  # every data plane sets result.request from req.to_dict()
         result.controller = result.controller or self.family
         for hop in front:
             if hop.status is None and hop.outcome == "forward" and result.error is None:

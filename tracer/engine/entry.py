@@ -505,7 +505,8 @@ def entry_hops(snapshot: Snapshot, request: Request, controller_objects: list[K8
         if len(plan.tails) >= _MAX_TAILS:
             plan.tails.clear()
         plan.tails[key] = tail
-    hops.extend(_copy_hop(h) for h in tail)
+    for h in tail:
+        hops.append(_copy_hop(h))
     return hops
 
 
@@ -517,12 +518,12 @@ def _copy_hop(h: Hop) -> Hop:
         h.summary,
         h.outcome,
         h.status,
-        [dict(o) for o in h.objects],
+        [{**o} for o in h.objects],
         h.decision,
-        list(h.near_misses),
-        dict(h.changes),
-        {k: list(v) if isinstance(v, list) else v for k, v in h.details.items()},
-        list(h.rules),
+        [*h.near_misses],
+        {**h.changes},
+        {k: [*v] if isinstance(v, list) else v for k, v in h.details.items()},
+        [*h.rules],
         h.confidence,
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -109,7 +110,7 @@ class Request:
             "method": self.method,
             "url": self.url,
             "http_version": self.http_version,
-            "headers": {k: v for k, v in self.headers},
+            "headers": dict(self.headers),  # later duplicates win, as before
         }
         out["client_ip"] = self.client_ip
         if self.body_bytes is not None:
@@ -158,33 +159,22 @@ def _is_ip(text: str) -> bool:
     return True
 
 
-_PLAIN_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
-_PLAIN_REST_EXCLUDED = frozenset("#\\[]@") | frozenset(chr(c) for c in range(33)) | {chr(127)}
+# The common ``http(s)://name/path?query``: a plain host name (no port, userinfo or IPv6), then nothing of
+# ``#\[]@``, spaces or control characters. A fixed pattern with no nested repetition, so ``re`` is safe here.
+_PLAIN_URL = re.compile(r"(https?)://([A-Za-z0-9.\-]+)([/?][^#\\\[\]@\x00-\x20\x7f]*)?\Z")
 
 
 def _fast_split(url: str) -> tuple[str, str, int | None, str, str] | None:
     """:func:`_split_url` for the common ``http(s)://name/path?query`` (no port, userinfo, IPv6, fragment, spaces or
     control characters); None for anything else, which takes the urlsplit route."""
-    if url.startswith("http://"):
-        scheme, rest = "http", url[7:]
-    elif url.startswith("https://"):
-        scheme, rest = "https", url[8:]
-    else:
+    m = _PLAIN_URL.match(url)
+    if m is None:
         return None
-    if not _PLAIN_REST_EXCLUDED.isdisjoint(rest):
-        return None
-    cut = len(rest)
-    for sep in "/?":
-        i = rest.find(sep)
-        if 0 <= i < cut:
-            cut = i
-    netloc = rest[:cut]
-    if not netloc or not _PLAIN_HOST_CHARS.issuperset(netloc):
-        return None
+    scheme, netloc, rest = m.groups()
     hostname = netloc.lower().rstrip(".")
     if not hostname:
         return None
-    path, _, query = rest[cut:].partition("?")
+    path, _, query = (rest or "").partition("?")
     return scheme, hostname, None, path or "/", query
 
 
@@ -210,6 +200,12 @@ def parse_request(spec: str | dict[str, Any] | Request) -> Request:
         return spec
     if isinstance(spec, str):
         parts = spec.split()
+        if len(parts) == 2 and parts[0] in METHODS:
+            # The common "GET http://host/path" (method already upper-case): nothing else to validate or default.
+            fast = _fast_split(parts[1])
+            if fast is not None:
+                scheme, hostname, _, path, query = fast
+                return Request(parts[0], parts[1], scheme, hostname, 443 if scheme == "https" else 80, path, query)
         if len(parts) == 1:
             data: dict[str, Any] = {"method": "GET", "url": parts[0]}
         elif len(parts) == 2:

@@ -89,6 +89,7 @@ class LocationFacts:
     class_ref: dict[str, Any] | None
     annotations: dict[str, Any] | None
     route: dict[str, Any] | None
+    no_access_rules: bool  # policies.check_access provably returns [] for every request (P9 has nothing to do)
 
 
 def location_facts(table: IngressNginxTable, server: Server, loc: Location) -> LocationFacts:
@@ -133,6 +134,13 @@ def location_facts(table: IngressNginxTable, server: Server, loc: Location) -> L
         if loc.rule:
             route = {"kind": "Ingress", "namespace": loc.ingress.namespace, "name": loc.ingress.name,
                      "rule": loc.rule}
+    # check_access returns [] when there are no IP rules, no (global) auth and satisfy is "all".
+    ann = loc.ann or table.blank
+    config = table.config
+    no_access_rules = (
+        ann.denied is None and not (ann.allowlist or ann.denylist or config.block_cidrs) and ann.auth_type is None
+        and ann.auth_url is None and not ann.satisfy_any and not (config.global_auth_url and ann.enable_global_auth)
+    )
     return LocationFacts(
         name="_ (catch-all)" if server.is_catch_all else server.hostname,
         directive=directive,
@@ -145,6 +153,7 @@ def location_facts(table: IngressNginxTable, server: Server, loc: Location) -> L
         class_ref=class_ref,
         annotations=annotations,
         route=route,
+        no_access_rules=no_access_rules,
     )
 
 
@@ -157,11 +166,13 @@ class Router:
         self.req = request
         self.s = _State()
         self.trace = RequestTrace(request=request.to_dict(), controller="ingress-nginx")
-        self.hop = Hop("controller", table.name, "", objects=list(table.config_refs))
         self.rules: list[str] = []
         self.near: list[str] = []
         self.changes: dict[str, Any] = {}
         self.details: dict[str, Any] = {}
+        # All fields positional (cheaper than the dataclass defaults); _finish sets near_misses and rules.
+        self.hop = Hop("controller", table.name, "", "forward", None, [*table.config_refs], "", [], self.changes,
+                       self.details, [], "from-snapshot")
         self.auth_hops: list[Hop] = []
         self.headers: dict[str, str] = {}
         self.host = request.server_name  # computed once: the Host header without port, lower-case
@@ -243,7 +254,7 @@ class Router:
             return self._respond(404, self.s.cause, "ingress-nginx#3.5")
         self.s.loc = loc
         ann = self.s.ann = loc.ann or self.t.blank
-        self._describe_location(server, loc)
+        facts = self._describe_location(server, loc)
         self.near.extend(near_misses(server, uri, loc, candidates=self.t.near_miss_candidates(server, loc)))
         body = policies.check_body_size(ann, self.config, req)
         if body is not None and body.status is not None:
@@ -300,8 +311,10 @@ class Router:
                 f"{self.config.limit_req_status_code} (ingress-nginx#9.5)",
             }
 
-        # P9: access phase.
-        for outcome in policies.check_access(ann, self.config, req, self.t.snapshot, location_path=loc.ingress_path):
+        # P9: access phase (skipped when the annotations and ConfigMap restrict nothing: check_access returns []).
+        outcomes = [] if facts.no_access_rules else policies.check_access(
+            ann, self.config, req, self.t.snapshot, location_path=loc.ingress_path)
+        for outcome in outcomes:
             for diag in outcome.diagnoses:
                 self.trace.add_diagnosis(diag)
             self.rules.extend(r for r in outcome.rules if r not in self.rules)
@@ -345,8 +358,11 @@ class Router:
     # -- P3/P4 helpers -----------------------------------------------------------------------------
 
     def _dropped_for_host(self) -> None:
+        by_host = self.t.selection.dropped_by_host
+        if not by_host:
+            return  # the usual case: no Ingress was ignored
         host = self.host
-        dropped = list(self.t.selection.dropped_by_host.get(host, []))
+        dropped = list(by_host.get(host, []))
         server = self.s.server
         if server is not None and server.is_catch_all:
             dropped += self.t.selection.dropped_by_host.get("", [])
@@ -356,6 +372,8 @@ class Router:
             self.rules.append(d.rule)
 
     def _blocked_agent(self) -> str | None:
+        if not self.config.block_user_agents and not self.config.block_referers:
+            return None
         for header, entries in (("user-agent", self.config.block_user_agents), ("referer", self.config.block_referers)):
             value = self.hdrs.get(header)
             if value is None or not entries:
@@ -371,11 +389,10 @@ class Router:
                     return f"{header} {value!r} matches block-{header}s entry {entry!r} in the controller ConfigMap"
         return None
 
-    def _describe_location(self, server: Server, loc: Location) -> None:
+    def _describe_location(self, server: Server, loc: Location) -> LocationFacts:
         facts = self.t.location_facts(server, loc)
-        via = {"wildcard": f" (wildcard for {self.host})", "alias": " (server-alias)"}.get(
-            self.s.server_how, ""
-        )
+        how = self.s.server_how
+        via = f" (wildcard for {self.host})" if how == "wildcard" else " (server-alias)" if how == "alias" else ""
         self.hop.decision = f"server {facts.name}{via}, {facts.directive}{facts.mode_suffix}"
         self.details["location"] = facts.directive
         if facts.location_note is not None:
@@ -398,6 +415,7 @@ class Router:
                 self.details["annotations"] = dict(facts.annotations)
             if facts.route is not None:
                 self.trace.route = dict(facts.route)
+        return facts
 
     def _regex_problem(self, problem: RegexProblem) -> None:
         self.trace.add_diagnosis(
@@ -429,7 +447,7 @@ class Router:
             return None
         primary = loc.backend
         pick = self.t.backends.pick(primary, ann, self.key)
-        self.details["upstream"] = primary.upstream_name
+        upstream_name = self.details["upstream"] = primary.upstream_name
         self.trace.backend = self._backend_field(primary, pick.resolution)
         if pick.endpoint is None and pick.via != "cluster-ip":
             # #7.3 step 1 / #6.4: no balancer for the upstream -> 503, canary rules are not consulted.
@@ -453,7 +471,7 @@ class Router:
             self.rules.append("ingress-nginx#6.4")
             return self._respond(503, f"upstream {primary.upstream_name}: {why}", "ingress-nginx#6.4")
         self.s.backend = _Backend(primary, pick)
-        alt = self.t.alternatives.get(primary.upstream_name)
+        alt = self.t.alternatives.get(upstream_name)
         if alt is not None:
             canary_pick = self.t.backends.pick(alt.backend, ann, self.key)
             canary_ready = canary_pick.endpoint is not None or canary_pick.via == "cluster-ip"
@@ -590,8 +608,10 @@ class Router:
                 port_desc = describe_port(res.service_port) if res.service_port else str(backend.ref.port)
                 self.trace.add_diagnosis(mis.plain_http_to_https_port(loc.ingress, port_desc))
             return self._outcome(protocol, generated=False)
-        cookie = policies.affinity_set_cookie(ann, loc.ingress_path, self.req, self.scheme,
-                                              upstream_name=backend.ref.upstream_name)
+        cookie = None
+        if ann.affinity is not None:  # affinity_set_cookie would return None at once
+            cookie = policies.affinity_set_cookie(ann, loc.ingress_path, self.req, self.scheme,
+                                                  upstream_name=backend.ref.upstream_name)
         if cookie:
             self.headers["set-cookie"] = cookie
             self.rules.append("ingress-nginx#12.2")
@@ -705,7 +725,7 @@ class Router:
                 "host": self.req.host_header, "path": "/",
                 "headers": self._error_headers(original, s.backend.ref if s.backend else None, s.loc),
             }
-        if s.loc is not None and ann is not None and status < 500:
+        if s.loc is not None and ann is not None and ann.enable_cors and status < 500:  # no CORS headers when off
             cors = policies.cors_response_headers(ann, self.req)
             for k, v in cors.items():
                 self.headers.setdefault(k.lower(), v)
@@ -722,22 +742,27 @@ class Router:
             diag = mis.not_found_vs_unavailable(status, s.cause, refs)
             if diag is not None:
                 self.trace.add_diagnosis(diag)
-        self.trace.status = status
-        self.trace.response_headers = dict(self.headers)
+        trace = self.trace
+        trace.status = status
+        trace.response_headers = {**self.headers}
         hop = self.hop
         hop.status = status
         if not hop.decision and s.server is not None:
             name = "_ (catch-all)" if s.server.is_catch_all else s.server.hostname
             hop.decision = f"server {name}"
-        hop.near_misses = list(dict.fromkeys(self.near))[:MAX_NEAR_MISSES]
+        near = self.near
+        hop.near_misses = [*dict.fromkeys(near)][:MAX_NEAR_MISSES] if near else []
         hop.changes = self.changes
         hop.details = self.details
-        hop.rules = list(dict.fromkeys(self.rules))
-        hops = [hop, *self.auth_hops]
+        hop.rules = [*dict.fromkeys(self.rules)]
+        hops = [hop, *self.auth_hops] if self.auth_hops else [hop]
         backend = s.backend
-        reached = hop.outcome in ("forward", "refused") or status == 503 or not s.generated
-        if backend is not None and s.loc is not None and reached:
-            picked = backend.pick.endpoint if hop.outcome != "refused" else None
-            hops.extend(backend_hops(backend.pick.resolution, picked, via=backend.pick.via, status=status))
-        self.trace.hops = hops
-        return self.trace
+        outcome = hop.outcome
+        if backend is not None and s.loc is not None and (
+            outcome == "forward" or outcome == "refused" or status == 503 or not s.generated
+        ):
+            pick = backend.pick
+            picked = pick.endpoint if outcome != "refused" else None
+            hops += backend_hops(pick.resolution, picked, via=pick.via, status=status)
+        trace.hops = hops
+        return trace
