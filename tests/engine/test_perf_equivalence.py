@@ -1,11 +1,14 @@
-"""The hot-path optimisations must not change any output.
+"""Refactors and optimisations of the engine must not change any output.
 
-tests/engine/golden/perf_equivalence.json holds the full trace-v1 output (``Engine.trace(r).to_dict()``)
-for a fixed set of requests on the benchmark's synthetic snapshot (300 Ingresses, seed 1), captured
-before the route path was optimised, plus the same synthetic snapshot with a real controller
-installation (so the load-balancer and kube-proxy hops are exercised) and the shipped examples.
+tests/engine/golden/equivalence/ holds the full trace-v1 output (``Engine.trace(r).to_dict()``), one
+pretty-printed file per case, for a fixed set of requests on the benchmark's synthetic snapshot
+(300 Ingresses, seed 1), the same snapshot with a real controller installation (so the load-balancer
+and kube-proxy hops are exercised), and the shipped examples; ``inputs.json`` keeps the snapshots and
+requests, so later edits to examples/ or bench/ do not change what is compared.
 
-Regenerate only when an output change is intended:
+The files were written by the engine as it stood before the module restructure of the rule-catalog
+work, in a commit that changed no engine code. Regenerate them only when an output change is intended,
+and only in a commit of its own that touches no engine code (so the diff shows exactly what changed):
 
     .venv/bin/python tests/engine/test_perf_equivalence.py --write
 """
@@ -21,7 +24,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-GOLDEN = Path(__file__).with_name("golden") / "perf_equivalence.json"
+GOLDEN = Path(__file__).with_name("golden") / "equivalence"
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_engine import request_mix, synthetic_objects  # noqa: E402
@@ -78,11 +81,16 @@ def _objects(cases: dict[str, dict[str, Any]], case: dict[str, Any]) -> list[dic
     return before + case["objects"]
 
 
+def _dump(data: Any) -> str:
+    return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
 def test_trace_output_unchanged() -> None:
-    golden = json.loads(GOLDEN.read_text())
-    for name, case in golden["inputs"].items():
-        actual = json.loads(json.dumps(_run(_objects(golden["inputs"], case), case["requests"])))
-        expected = golden["outputs"][name]
+    cases = json.loads((GOLDEN / "inputs.json").read_text())
+    assert set(cases) == {p.stem for p in GOLDEN.glob("*.json")} - {"inputs"}
+    for name, case in cases.items():
+        actual = json.loads(json.dumps(_run(_objects(cases, case), case["requests"])))
+        expected = json.loads((GOLDEN / f"{name}.json").read_text())
         assert len(actual) == len(expected), name
         for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
             assert a == e, f"{name}[{i}]: {e['requests'][0]['request']}"
@@ -90,8 +98,12 @@ def test_trace_output_unchanged() -> None:
 
 if __name__ == "__main__" and "--write" in sys.argv:
     cases = json.loads(json.dumps(inputs()))
-    outputs = {name: _run(_objects(cases, case), case["requests"]) for name, case in cases.items()}
-    GOLDEN.write_text(json.dumps({"inputs": cases, "outputs": outputs}, sort_keys=True, separators=(",", ":")) + "\n")
+    GOLDEN.mkdir(exist_ok=True)
+    for old in GOLDEN.glob("*.json"):
+        old.unlink()
+    (GOLDEN / "inputs.json").write_text(_dump(cases))
+    for name, case in cases.items():
+        (GOLDEN / f"{name}.json").write_text(_dump(_run(_objects(cases, case), case["requests"])))
     print(f"wrote {GOLDEN}")
 
 
