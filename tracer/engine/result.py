@@ -51,6 +51,28 @@ class Hop:
     rules: list[str] = field(default_factory=list)
     confidence: str = "from-snapshot"  # from-snapshot | inferred | assumed
 
+    def copy(self) -> Hop:
+        """A copy the caller may change (the API fills in statuses) without touching a memoised hop.
+
+        The containers are copied one level down (object refs and list-valued details too), which is
+        as deep as any caller writes. Positional arguments in field order: this runs several times
+        per routed request, and keywords cost measurably more there.
+        """
+        return Hop(
+            self.component,
+            self.name,
+            self.summary,
+            self.outcome,
+            self.status,
+            [{**o} for o in self.objects],
+            self.decision,
+            [*self.near_misses],
+            {**self.changes},
+            {k: [*v] if type(v) is list else v for k, v in self.details.items()},
+            [*self.rules],
+            self.confidence,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "component": self.component,
