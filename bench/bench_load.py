@@ -6,7 +6,12 @@ Times, best of N, in a fresh process each (so peak RSS is per mode):
   loader  ``load_manifests(path)``: read + decode + parse + provenance + checks + Snapshot
 and prints the loader/csafe ratio (target: <= 1.3).
 
-    .venv/bin/python bench/bench_load.py [--objects 50000] [--repeat 3]
+With --hostile it instead times how fast the loader refuses hostile input (best of N, this process):
+  alias   a billion-laughs document (9**9 nodes if expanded), refused by the alias check
+  zip     a 20 MiB zip bomb member under a 1 MiB total-size limit
+Both are refused in milliseconds; seconds would mean the input is being expanded first.
+
+    .venv/bin/python bench/bench_load.py [--objects 50000] [--repeat 3] [--hostile]
 """
 
 from __future__ import annotations
@@ -87,14 +92,61 @@ def child(mode: str, path: str, repeat: int) -> None:
     print(json.dumps({"mode": mode, "best": best, "objects": count, "peak_mib": peak_mib}))
 
 
+def billion_laughs() -> str:
+    """A ConfigMap whose anchors nest nine levels of nine aliases each."""
+    lines = ["apiVersion: v1", "kind: ConfigMap", "metadata: {name: lol}", "data:", '  a: &a ["lol"' + ',"lol"' * 8 + "]"]
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"  {name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def zip_bomb() -> bytes:
+    """A zip whose one manifest member inflates to 20 MiB of comment lines."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("huge.yaml", b"#" * (20 * 1024 * 1024))
+    return buf.getvalue()
+
+
+def hostile(repeat: int) -> None:
+    """Print the best time the loader takes to refuse each hostile input, and the error it gives."""
+    from tracer.engine.errors import LoadError
+    from tracer.engine.loader import Limits, load_manifests
+
+    cases = [
+        ("alias", billion_laughs(), Limits()),
+        ("zip", zip_bomb(), Limits(max_total_bytes=1024 * 1024)),
+    ]
+    for name, source, limits in cases:
+        best, message = float("inf"), ""
+        for _ in range(repeat):
+            start = time.perf_counter()
+            try:
+                load_manifests(source, name=f"{name}-bomb", limits=limits)
+            except LoadError as exc:
+                message = exc.message
+            else:
+                raise SystemExit(f"{name}: hostile input was loaded, not refused")
+            best = min(best, time.perf_counter() - start)
+        print(f"  {name:6s} refused in {best * 1000:8.1f} ms: {message}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--objects", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--hostile", action="store_true", help="time refusing hostile input instead")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child[0], args.child[1], args.repeat)
+        return 0
+    if args.hostile:
+        print(f"hostile input, best of {args.repeat}")
+        hostile(args.repeat)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "dump.yaml"

@@ -79,15 +79,15 @@ def test_san_hosts_and_validity() -> None:
 def test_covers(host: str, covered: bool) -> None:
     cert, _ = make_cert("x", ["example.com", "*.apps.example.com"])
     info = certificate_info(secret({"tls.crt": b64(cert)}))
-    assert info is not None
+    assert isinstance(info, CertInfo) and info.hosts == ("example.com", "*.apps.example.com")
     assert info.covers(host) is covered
 
 
 def test_common_name_fallback_without_san() -> None:
     cert, _ = make_cert("Legacy.Example.org", None)
     info = certificate_info(secret({"tls.crt": b64(cert)}))
-    assert info is not None
-    assert info.hosts == ("legacy.example.org",)
+    assert isinstance(info, CertInfo)
+    assert info.hosts == ("legacy.example.org",)  # the subject CN, lower-cased, stands in for the missing SAN
     assert info.covers("legacy.example.org")
 
 
@@ -110,9 +110,9 @@ def test_loaded_tls_secret_keeps_certificate_but_not_key() -> None:
         "apiVersion: v1\nkind: Secret\ntype: kubernetes.io/tls\nmetadata:\n  name: shop-tls\ndata:\n"
         f"  tls.crt: {b64(cert)}\n  tls.key: {b64(key)}\n"
     )
-    snap = load_manifests(text)
-    obj = snap.get("Secret", "default", "shop-tls")
-    assert obj is not None
-    assert set(obj.body["data"]) == {"tls.crt"}
+    (obj,) = load_manifests(text).objects
+    assert (obj.kind, obj.name, obj.body["type"]) == ("Secret", "shop-tls", "kubernetes.io/tls")
+    assert set(obj.body["data"]) == {"tls.crt"}  # the key is dropped at load time; the certificate is public
     info = certificate_info(obj)
-    assert info is not None and info.covers("shop.example.com")
+    assert isinstance(info, CertInfo) and info.hosts == ("shop.example.com",)
+    assert info.covers("shop.example.com")

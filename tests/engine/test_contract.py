@@ -111,7 +111,7 @@ def test_cli_exit_codes_and_json(tmp_path: Path) -> None:
     assert json.loads(ok.stdout)["requests"][0]["status"] == 200
     miss = cli("-f", str(m), "--request", "GET http://shop.example.com/nope")
     assert miss.returncode == 1
-    assert "404" in miss.stdout and "COMPONENT" in miss.stdout
+    assert "->  404 Not Found" in miss.stdout and "COMPONENT" in miss.stdout
     bad = tmp_path / "bad.yaml"
     bad.write_text("kind: [unclosed\n")
     err = cli("-f", str(bad), "--request", "GET http://x/")

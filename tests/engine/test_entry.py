@@ -1,10 +1,11 @@
-"""entry.py: browser, DNS, load balancer / node and kube-proxy hops (docs/dataplane.md R3-R4, R27, R49-R51, R60)."""
+"""tracer.engine.entry: browser, DNS, load balancer / node and kube-proxy hops (docs/rules/dataplane.md R3-R4, R27, R49-R51, R60)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tracer.engine.entry import entry_hops
+from tracer.engine.context import EngineContext
+from tracer.engine.entry import EntryPlan, entry_hops, plan_entry
 from tracer.engine.request import parse_request
 from tracer.engine.services import chain_suffix
 from tracer.engine.snapshot import K8sObject, Snapshot, Source
@@ -14,6 +15,11 @@ LABELS = {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/componen
 
 def snap(*docs: dict[str, Any]) -> Snapshot:
     return Snapshot.from_objects([K8sObject(body=d, source=Source("t.yaml", i, 1)) for i, d in enumerate(docs)])
+
+
+def plan(s: Snapshot, controller_objects: list[K8sObject] | None = None) -> EntryPlan:
+    """The controller's entry as an Engine finds it once, after compiling."""
+    return plan_entry(EngineContext(s), controller_objects or [])
 
 
 def controller_deploy(host_network: bool = False, host_ports: bool = False) -> dict[str, Any]:
@@ -74,14 +80,14 @@ def admission_svc() -> dict[str, Any]:
 def hops_for(s: Snapshot, url: str = "GET https://shop.example.com/cart", **req: Any):
     request = parse_request({"method": url.split()[0], "url": url.split()[1], **req})
     ctrl = [o for o in s if o.kind == "Deployment"]
-    return entry_hops(s, request, ctrl, "ingress-nginx")
+    return entry_hops(plan(s, ctrl), request, "ingress-nginx")
 
 
 def test_browser_hop_summary_and_headers():
     request = parse_request(
         {"url": "https://shop.example.com/cart?x=1", "headers": {"Cookie": "a=b", "Accept": "*/*", "X-Debug": "1"}}
     )
-    hops = entry_hops(snap(), request, [], "ingress-spec")
+    hops = entry_hops(plan(snap()), request, "ingress-spec")
     assert hops[0].component == "browser"
     assert hops[0].summary.startswith("GET https://shop.example.com/cart?x=1 HTTP/1.1")
     assert "Cookie: a=b" in hops[0].summary and "X-Debug: 1" in hops[0].summary and "Accept" not in hops[0].summary
@@ -89,7 +95,7 @@ def test_browser_hop_summary_and_headers():
 
 
 def test_no_controller_in_snapshot_is_assumed_reachable():
-    hops = entry_hops(snap(), parse_request("GET http://shop.example.com/"), [], "ingress-spec")
+    hops = entry_hops(plan(snap()), parse_request("GET http://shop.example.com/"), "ingress-spec")
     assert [h.component for h in hops] == ["browser", "dns", "load-balancer"]
     assert hops[1].confidence == "assumed" and "cannot tell" in hops[1].summary
     assert "controller entry not in snapshot; assumed reachable" in hops[2].summary
@@ -169,7 +175,7 @@ def test_R21_controller_service_without_endpoints_is_refused():
     s = snap(broken)
     svc_obj = next(iter(s))
     request = parse_request("GET https://shop.example.com/")
-    hops = entry_hops(s, request, [svc_obj], "ingress-nginx")
+    hops = entry_hops(plan(s, [svc_obj]), request, "ingress-nginx")
     assert hops[-1].component == "kube-proxy" and hops[-1].outcome == "refused"
 
 
@@ -186,5 +192,5 @@ def test_R64_proxy_mode_from_kube_proxy_configmap():
 
 
 def test_ip_literal_host_needs_no_dns():
-    hops = entry_hops(snap(), parse_request("GET http://192.0.2.1/"), [], "ingress-spec")
+    hops = entry_hops(plan(snap()), parse_request("GET http://192.0.2.1/"), "ingress-spec")
     assert "no DNS lookup" in hops[1].summary

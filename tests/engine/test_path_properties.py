@@ -1,4 +1,4 @@
-"""Property tests for the portable Ingress path semantics (docs/k8s-routing-spec.md I-14, I-15, I-17)."""
+"""Property tests for the portable Ingress path semantics (docs/rules/k8s-routing.md I-14, I-15, I-17)."""
 
 from __future__ import annotations
 

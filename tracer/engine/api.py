@@ -11,9 +11,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from .context import EngineContext
 from .dataplanes import RouteTable, get_dataplane
 from .detect import Detection, detect_controller
-from .entry import entry_failure_diagnosis, entry_hops
+from .entry import entry_failure_diagnosis, entry_hops, plan_entry
 from .loader import load_manifests
 from .options import Options
 from .request import Request, parse_request
@@ -30,7 +31,11 @@ L4_FAILURES = {"timeout": "timeout", "refused": "connection-refused", "reset": "
 
 
 class Engine:
-    """A snapshot compiled for one controller family."""
+    """A snapshot compiled for one controller family.
+
+    Everything it indexes or memoises while routing (Service index, resolutions, hops, the controller's
+    entry) lives in its own :class:`EngineContext` and entry plan: engines never share state.
+    """
 
     def __init__(self, manifests: Manifests, **options: Any) -> None:
         self.options = Options.from_kwargs(**options)
@@ -40,18 +45,19 @@ class Engine:
         else:
             self.detection = detect_controller(self.snapshot)
         self.family = self.detection.family
+        self.context = EngineContext(self.snapshot)
         # Compiling allocates hundreds of thousands of long-lived objects and no garbage cycles worth collecting;
         # the cyclic GC would otherwise walk the growing graph again and again (about half the compile time
         # at 10k Ingresses).
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            self.table: RouteTable = get_dataplane(self.family).compile(self.snapshot, self.options)
+            self.table: RouteTable = get_dataplane(self.family).compile(self.snapshot, self.options, self.context)
         finally:
             if gc_was_enabled:
                 gc.enable()
-        # The table and snapshot do not change after compile: compute the controller's objects once.
-        self._controller_objects = self.table.controller_objects()
+        # The table and snapshot do not change after compile: find the controller's entry once.
+        self.entry = plan_entry(self.context, self.table.controller_objects())
         self._warnings: list[str] | None = None
         # A large compiled snapshot is a long-lived graph of over a million objects (10k Ingresses); move it
         # out of the cyclic GC's generations so the collections that routing triggers do not walk it again.
@@ -61,7 +67,7 @@ class Engine:
 
     def route(self, request: str | dict[str, Any] | Request) -> RequestTrace:
         req = parse_request(request)
-        front = entry_hops(self.snapshot, req, self._controller_objects, self.family)
+        front = entry_hops(self.entry, req, self.family)
         if front and front[-1].outcome in L4_FAILURES:
             # Dropped or refused before the controller (source ranges, no controller endpoints): the client
             # sees a socket error, not an HTTP status (dataplane#R21, #R27).
@@ -115,5 +121,5 @@ class Engine:
 
 
 def trace(manifests: Manifests, request: str | dict[str, Any] | Request, **options: Any) -> Trace:
-    """Trace one request through the snapshot; see DESIGN.md "Contracts"."""
+    """Trace one request through the snapshot; the contract is docs/engine.md."""
     return Engine(manifests, **options).trace(request)

@@ -11,12 +11,10 @@ import gzip
 import tarfile
 import zipfile
 import zlib
-from typing import IO, TYPE_CHECKING
+from typing import IO, Protocol
 
 from tracer.engine.errors import LoadError
-
-if TYPE_CHECKING:
-    from tracer.engine.loader import Limits
+from tracer.engine.limits import Limits
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar", ".gz", ".tar.bz2", ".tar.xz")
@@ -80,7 +78,13 @@ def sniff(name: str, head: bytes) -> str | None:
     return None
 
 
-def _read_member(fh: IO[bytes], member: str, budget: Budget) -> bytes:
+class _Readable(Protocol):
+    """What member reading needs: zip, tar and gzip member streams all qualify."""
+
+    def read(self, size: int, /) -> bytes: ...
+
+
+def _read_member(fh: _Readable, member: str, budget: Budget) -> bytes:
     chunks = []
     while chunk := fh.read(min(_CHUNK, budget.remaining + 1)):
         budget.take(len(chunk), member, expanding=True)

@@ -1,23 +1,23 @@
 """The hops in front of the ingress controller: browser, DNS, load balancer or node, kube-proxy.
 
 Which entry applies is read from the controller's Service (LoadBalancer, NodePort) or its pods
-(hostNetwork, hostPort). The controller Service is looked up once per snapshot and controller object
-set. Rule ids cite docs/dataplane.md (``dataplane#Rnn``).
+(hostNetwork, hostPort). The controller Service is looked up once per Engine (:func:`plan_entry`).
+Rule ids cite docs/rules/dataplane.md (``dataplane#Rnn``).
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from .context import EngineContext
+from .k8s import WORKLOAD_KINDS, as_int, pod_template, selector, selector_matches, template_labels
 from .request import Request
 from .result import Diagnosis, Hop
-from .services import _as_int, chain_suffix, pick_endpoint, resolve_backend, service_port_string
+from .services import chain_suffix, pick_endpoint, resolve_backend, service_port_string
 from .snapshot import K8sObject, Snapshot
 
-WORKLOAD_KINDS = ("Deployment", "DaemonSet", "StatefulSet", "ReplicaSet")
 NOTABLE_HEADERS = (
     "host",
     "cookie",
@@ -35,9 +35,10 @@ SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 
 
 @dataclass(slots=True)
-class _EntryPlan:
-    """What a snapshot says about the controller's entry, computed once per (snapshot, controller)."""
+class EntryPlan:
+    """What a snapshot says about the controller's entry, computed once per Engine (:func:`plan_entry`)."""
 
+    context: EngineContext
     service: K8sObject | None = None
     workload: K8sObject | None = None
     host_network: bool = False
@@ -53,36 +54,14 @@ class _EntryPlan:
 
 @dataclass(slots=True)
 class _DnsTemplate:
-    """A DNS hop for a name (not an IP) minus the name: ``summary`` holds ``{host}``."""
+    """A DNS hop for a name (not an IP) minus the name: the summary is ``head + host + tail``."""
 
-    summary_head: str
-    summary_tail: str
-    objects: list[dict[str, Any]]
-    decision: str
-    details: dict[str, Any]
-    rules: list[str]
-    confidence: str
+    head: str
+    tail: str
+    hop: Hop  # copied per request, which fills in its name and summary
 
 
 _MAX_TAILS = 256
-
-_PLANS: OrderedDict[tuple[int, tuple[Any, ...]], tuple[Snapshot, _EntryPlan]] = OrderedDict()
-_MAX_PLANS = 16
-
-
-def _selector(svc: K8sObject) -> dict[str, str]:
-    sel = svc.spec.get("selector")
-    return {str(k): str(v) for k, v in sel.items()} if isinstance(sel, dict) else {}
-
-
-def _template(obj: K8sObject) -> dict[str, Any]:
-    tpl = obj.spec.get("template")
-    return tpl if isinstance(tpl, dict) else {}
-
-
-def _template_labels(obj: K8sObject) -> dict[str, str]:
-    labels = (_template(obj).get("metadata") or {}).get("labels") or {}
-    return {str(k): str(v) for k, v in labels.items()}
 
 
 def _service_score(svc: K8sObject) -> tuple[int, int, str]:
@@ -91,7 +70,7 @@ def _service_score(svc: K8sObject) -> tuple[int, int, str]:
     stype = str(svc.spec.get("type") or "ClusterIP")
     type_rank = {"LoadBalancer": 0, "NodePort": 1}.get(stype, 2)
     web = any(
-        isinstance(p, dict) and (_as_int(p.get("port")) in (80, 443) or str(p.get("name") or "") in ("http", "https"))
+        isinstance(p, dict) and (as_int(p.get("port")) in (80, 443) or str(p.get("name") or "") in ("http", "https"))
         for p in svc.spec.get("ports") or []
     )
     aux = any(word in svc.name for word in ("admission", "webhook", "metrics"))
@@ -114,54 +93,29 @@ def _proxy_mode(snapshot: Snapshot) -> tuple[str, str]:
     return "iptables", "default (dataplane#R64)"
 
 
-# The Engine passes the same (snapshot, controller objects list) on every request: remember the last pair by
-# identity (one tuple, swapped atomically) so the common case skips building the key.
-_last_plan: tuple[Snapshot, list[K8sObject], _EntryPlan] | None = None
-
-
-def _plan(snapshot: Snapshot, controller_objects: list[K8sObject]) -> _EntryPlan:
-    global _last_plan
-    last = _last_plan
-    if last is not None and last[0] is snapshot and last[1] is controller_objects:
-        return last[2]
-    plan = _plan_for(snapshot, controller_objects)
-    _last_plan = (snapshot, controller_objects, plan)
-    return plan
-
-
-def _plan_for(snapshot: Snapshot, controller_objects: list[K8sObject]) -> _EntryPlan:
-    key = (id(snapshot), tuple(o.key for o in controller_objects))
-    entry = _PLANS.get(key)
-    if entry is not None and entry[0] is snapshot:
-        return entry[1]
-    plan = _build_plan(snapshot, controller_objects)
-    _PLANS[key] = (snapshot, plan)
-    while len(_PLANS) > _MAX_PLANS:
-        _PLANS.popitem(last=False)
-    return plan
-
-
-def _build_plan(snapshot: Snapshot, controller_objects: list[K8sObject]) -> _EntryPlan:
-    plan = _EntryPlan()
+def plan_entry(context: EngineContext, controller_objects: list[K8sObject]) -> EntryPlan:
+    """Find the controller's Service and workload (from the data plane's controller objects, else by selector)
+    and how clients reach it; the Engine does this once, after compiling."""
+    snapshot = context.snapshot
+    plan = EntryPlan(context)
     plan.proxy_mode, plan.proxy_mode_source = _proxy_mode(snapshot)
     workloads = [o for o in controller_objects if o.kind in WORKLOAD_KINDS]
     services = [o for o in controller_objects if o.kind == "Service"]
     plan.workload = workloads[0] if workloads else None
     if not services and plan.workload is not None:
         # The controller Service is the one whose selector matches the controller's pod labels.
-        labels = _template_labels(plan.workload)
+        labels = template_labels(plan.workload)
         services = [
             s
             for s in snapshot.of_kind("Service", plan.workload.namespace)
-            if _selector(s) and all(labels.get(k) == v for k, v in _selector(s).items())
+            if (sel := selector(s)) and selector_matches(sel, labels)
         ]
     if plan.workload is None and services:
         best = min(services, key=_service_score)
-        sel = _selector(best)
+        sel = selector(best)
         for kind in WORKLOAD_KINDS:
             for w in snapshot.of_kind(kind, best.namespace):
-                labels = _template_labels(w)
-                if sel and all(labels.get(k) == v for k, v in sel.items()):
+                if sel and selector_matches(sel, template_labels(w)):
                     plan.workload = w
                     break
             if plan.workload is not None:
@@ -169,12 +123,12 @@ def _build_plan(snapshot: Snapshot, controller_objects: list[K8sObject]) -> _Ent
     if services:
         plan.service = min(services, key=_service_score)
     if plan.workload is not None:
-        pod_spec = _template(plan.workload).get("spec") or {}
+        pod_spec = pod_template(plan.workload).get("spec") or {}
         plan.host_network = bool(pod_spec.get("hostNetwork"))
         for c in pod_spec.get("containers") or []:
             for p in (c.get("ports") or []) if isinstance(c, dict) else []:
-                if isinstance(p, dict) and _as_int(p.get("hostPort")):
-                    plan.host_ports[_as_int(p.get("hostPort")) or 0] = _as_int(p.get("containerPort")) or 0
+                if isinstance(p, dict) and as_int(p.get("hostPort")):
+                    plan.host_ports[as_int(p.get("hostPort")) or 0] = as_int(p.get("containerPort")) or 0
     for node in snapshot.of_kind("Node")[:3]:
         for addr in node.status.get("addresses") or []:
             if isinstance(addr, dict) and addr.get("type") in ("ExternalIP", "InternalIP") and addr.get("address"):
@@ -232,26 +186,20 @@ def _lb_addresses(svc: K8sObject) -> list[str]:
     return out
 
 
-def _dns_hop(request: Request, plan: _EntryPlan) -> Hop:
+def _dns_hop(request: Request, plan: EntryPlan) -> Hop:
     host = request.host
     if _is_ip(host):
         return Hop("dns", host, f"no DNS lookup: {host} is an IP address", rules=["dataplane#R20"])
     tpl = plan.dns
     if tpl is None:
         tpl = plan.dns = _dns_template(plan)
-    return Hop(
-        "dns",
-        host,
-        f"{tpl.summary_head}{host}{tpl.summary_tail}",
-        objects=[dict(o) for o in tpl.objects],
-        decision=tpl.decision,
-        details={k: list(v) if isinstance(v, list) else v for k, v in tpl.details.items()},
-        rules=list(tpl.rules),
-        confidence=tpl.confidence,
-    )
+    hop = tpl.hop.copy()
+    hop.name = host
+    hop.summary = f"{tpl.head}{host}{tpl.tail}"
+    return hop
 
 
-def _dns_template(plan: _EntryPlan) -> _DnsTemplate:
+def _dns_template(plan: EntryPlan) -> _DnsTemplate:
     svc = plan.service
     if svc is not None and str(svc.spec.get("type")) == "LoadBalancer":
         addrs = _lb_addresses(svc)
@@ -259,12 +207,17 @@ def _dns_template(plan: _EntryPlan) -> _DnsTemplate:
             return _DnsTemplate(
                 "",
                 f" resolves to {addrs[0]}",
-                objects=[svc.ref()],
-                decision=f"the address in status.loadBalancer.ingress of Service {svc.namespace}/{svc.name}; "
-                "the public DNS record itself is not in the snapshot",
-                details={"addresses": addrs},
-                rules=["dataplane#R4"],
-                confidence="inferred",
+                Hop(
+                    "dns",
+                    "",
+                    "",
+                    objects=[svc.ref()],
+                    decision=f"the address in status.loadBalancer.ingress of Service {svc.namespace}/{svc.name}; "
+                    "the public DNS record itself is not in the snapshot",
+                    details={"addresses": addrs},
+                    rules=["dataplane#R4"],
+                    confidence="inferred",
+                ),
             )
     target = "the controller's entry"
     if svc is not None:
@@ -278,11 +231,14 @@ def _dns_template(plan: _EntryPlan) -> _DnsTemplate:
     return _DnsTemplate(
         "the snapshot cannot tell where ",
         f" resolves; assumed to resolve to {target}",
-        objects=[svc.ref()] if svc is not None else [],
-        decision="",
-        details={},
-        rules=["dataplane#R20"],
-        confidence="assumed",
+        Hop(
+            "dns",
+            "",
+            "",
+            objects=[svc.ref()] if svc is not None else [],
+            rules=["dataplane#R20"],
+            confidence="assumed",
+        ),
     )
 
 
@@ -290,7 +246,7 @@ def _entry_port(svc: K8sObject, request: Request) -> dict[str, Any] | None:
     """The Service port the client reaches: by number, else named http/https by scheme."""
     ports = [p for p in svc.spec.get("ports") or [] if isinstance(p, dict)]
     for p in ports:
-        if _as_int(p.get("port")) == request.port:
+        if as_int(p.get("port")) == request.port:
             return p
     wanted = "https" if request.scheme == "https" else "http"
     for p in ports:
@@ -319,7 +275,7 @@ def _lb_hop(svc: K8sObject, port: dict[str, Any] | None, request: Request) -> Ho
     addr = addrs[0] if addrs else "(address pending: status.loadBalancer.ingress is empty)"
     etp = str(svc.spec.get("externalTrafficPolicy") or "Cluster")
     rules = ["dataplane#R4", "dataplane#R23", "dataplane#R40"]
-    node_port = _as_int(port.get("nodePort")) if port else None
+    node_port = as_int(port.get("nodePort")) if port else None
     alloc = svc.spec.get("allocateLoadBalancerNodePorts")
     if port is None:
         return Hop(
@@ -367,7 +323,7 @@ def _lb_hop(svc: K8sObject, port: dict[str, Any] | None, request: Request) -> Ho
         objects=[svc.ref()],
         details={
             "addresses": addrs,
-            "port": _as_int(port.get("port")),
+            "port": as_int(port.get("port")),
             "nodePort": node_port,
             "externalTrafficPolicy": etp,
         },
@@ -376,9 +332,9 @@ def _lb_hop(svc: K8sObject, port: dict[str, Any] | None, request: Request) -> Ho
     )
 
 
-def _nodeport_hop(svc: K8sObject, port: dict[str, Any] | None, request: Request, plan: _EntryPlan) -> Hop:
+def _nodeport_hop(svc: K8sObject, port: dict[str, Any] | None, request: Request, plan: EntryPlan) -> Hop:
     name = f"{svc.namespace}/{svc.name}"
-    if port is None or not _as_int(port.get("nodePort")):
+    if port is None or not as_int(port.get("nodePort")):
         what = "has no port for" if port is None else "has no nodePort in the snapshot for"
         return Hop(
             "node",
@@ -395,22 +351,22 @@ def _nodeport_hop(svc: K8sObject, port: dict[str, Any] | None, request: Request,
         name,
         f"{node}:{port['nodePort']} (NodePort of Service {name} port {port.get('port')}); externalTrafficPolicy {etp}",
         objects=[svc.ref()],
-        details={"nodePort": _as_int(port.get("nodePort")), "externalTrafficPolicy": etp},
+        details={"nodePort": as_int(port.get("nodePort")), "externalTrafficPolicy": etp},
         rules=["dataplane#R3", "dataplane#R37"],
         confidence="from-snapshot" if plan.node_addresses else "inferred",
     )
 
 
-def _kube_proxy_hop(snapshot: Snapshot, svc: K8sObject, port: dict[str, Any], plan: _EntryPlan, *, via_lb: bool) -> Hop:
+def _kube_proxy_hop(svc: K8sObject, port: dict[str, Any], plan: EntryPlan, *, via_lb: bool) -> Hop:
     ns = svc.namespace or "default"
     proto = str(port.get("protocol") or "TCP").lower()
     svc_str = service_port_string(ns, svc.name, port.get("name"))
     suffix = chain_suffix(svc_str + proto)
     # Which controller pod kube-proxy DNATs to comes from the controller Service's own endpoints.
-    res = resolve_backend(snapshot, ns, svc.name, _as_int(port.get("port")) or 0)
+    res = resolve_backend(plan.context.services, ns, svc.name, as_int(port.get("port")) or 0)
     picked = pick_endpoint(res.endpoints, None, svc_str)
     etp_local = str(svc.spec.get("externalTrafficPolicy") or "Cluster") == "Local"
-    node_port = _as_int(port.get("nodePort"))
+    node_port = as_int(port.get("nodePort"))
     addrs = _lb_addresses(svc)
     objs = [svc.ref()]
     if plan.proxy_mode == "nftables":
@@ -462,7 +418,7 @@ def _kube_proxy_hop(snapshot: Snapshot, svc: K8sObject, port: dict[str, Any], pl
     )
 
 
-def _host_entry_hop(request: Request, plan: _EntryPlan) -> Hop | None:
+def _host_entry_hop(request: Request, plan: EntryPlan) -> Hop | None:
     w = plan.workload
     if w is None:
         return None
@@ -490,45 +446,23 @@ def _host_entry_hop(request: Request, plan: _EntryPlan) -> Hop | None:
     return None
 
 
-def entry_hops(snapshot: Snapshot, request: Request, controller_objects: list[K8sObject], family: str) -> list[Hop]:
+def entry_hops(plan: EntryPlan, request: Request, family: str) -> list[Hop]:
     """Browser, DNS, load balancer / node, and kube-proxy hops in front of the controller.
 
     Forwarding hops keep ``status=None`` (the API fills in the final status). A hop whose outcome is
     an L4 failure (``timeout``, ``refused``) is the last one returned: the request ends there.
     """
-    plan = _plan(snapshot, controller_objects)
-    hops = [_browser_hop(request), _dns_hop(request, plan)]
     key = (request.port, request.scheme, request.client_ip, family)
     tail = plan.tails.get(key)
     if tail is None:
-        tail = _tail_hops(snapshot, request, plan, family)
+        tail = _tail_hops(request, plan, family)
         if len(plan.tails) >= _MAX_TAILS:
             plan.tails.clear()
         plan.tails[key] = tail
-    for h in tail:
-        hops.append(_copy_hop(h))
-    return hops
+    return [_browser_hop(request), _dns_hop(request, plan), *[h.copy() for h in tail]]
 
 
-def _copy_hop(h: Hop) -> Hop:
-    """A copy the caller may change (the API sets statuses) without touching the memoised hop."""
-    return Hop(
-        h.component,
-        h.name,
-        h.summary,
-        h.outcome,
-        h.status,
-        [{**o} for o in h.objects],
-        h.decision,
-        [*h.near_misses],
-        {**h.changes},
-        {k: [*v] if isinstance(v, list) else v for k, v in h.details.items()},
-        [*h.rules],
-        h.confidence,
-    )
-
-
-def _tail_hops(snapshot: Snapshot, request: Request, plan: _EntryPlan, family: str) -> list[Hop]:
+def _tail_hops(request: Request, plan: EntryPlan, family: str) -> list[Hop]:
     """The hops after DNS: they read only the request's port, scheme and client IP."""
     hops: list[Hop] = []
     svc = plan.service
@@ -543,7 +477,7 @@ def _tail_hops(snapshot: Snapshot, request: Request, plan: _EntryPlan, family: s
             return hops
         if stype == "LoadBalancer" and svc.spec.get("allocateLoadBalancerNodePorts") is False:
             return hops  # the LB reaches pods directly; no NodePort, no kube-proxy on the way in (dataplane#R4)
-        hops.append(_kube_proxy_hop(snapshot, svc, port, plan, via_lb=stype == "LoadBalancer"))
+        hops.append(_kube_proxy_hop(svc, port, plan, via_lb=stype == "LoadBalancer"))
         return hops
     host_hop = _host_entry_hop(request, plan)
     if host_hop is not None:
@@ -575,7 +509,7 @@ def _tail_hops(snapshot: Snapshot, request: Request, plan: _EntryPlan, family: s
     return hops
 
 
-__all__ = ["entry_hops"]
+__all__ = ["EntryPlan", "entry_failure_diagnosis", "entry_hops", "plan_entry"]
 
 
 def entry_failure_diagnosis(hop: Hop) -> Diagnosis:

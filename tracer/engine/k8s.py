@@ -11,6 +11,17 @@ from .snapshot import K8sObject
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
 
 
+def as_int(value: Any) -> int | None:
+    """An integer field as manifests write it (``80`` or ``"80"``); anything else (a name, a bool) is None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
 def label_map(raw: Any) -> dict[str, str]:
     """A label map or selector as strings; a null value is the empty string, as the API server stores it."""
     if not isinstance(raw, dict):

@@ -10,33 +10,23 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import functools
 import gc
 import io
 import os
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tracer.engine.archives import MANIFEST_SUFFIXES, Budget, is_manifest_name, read_archive, sniff
 from tracer.engine.errors import LoadError
+from tracer.engine.limits import Limits
 from tracer.engine.secrets import sanitize_secret
 from tracer.engine.snapshot import KNOWN_KINDS, K8sObject, LoadWarning, Snapshot, Source
-from tracer.engine.yamlload import HARD_MAX_DEPTH, ParsedText, TreeProblem, format_path, normalise, parse_text
+from tracer.engine.yamlload import ParsedText, TreeProblem, format_path, normalise, parse_text
 
-__all__ = ["Limits", "load_files", "load_manifests"]
-
-
-@dataclass
-class Limits:
-    """Hard bounds on what one load may read; exceeding any raises LoadError."""
-
-    max_total_bytes: int = 64 * 1024 * 1024
-    max_documents: int = 100_000  # YAML documents per file, and objects in total
-    max_depth: int = 64  # collections nested in one document (capped at 256)
-    max_alias_expansion: int = 100_000  # total nodes reachable through aliases
-    max_files: int = 10_000
+__all__ = ["Limits", "load_files", "load_manifests"]  # Limits lives in limits.py; re-exported
 
 
 def load_manifests(source: Any, *, name: str | None = None, limits: Limits | None = None) -> Snapshot:
@@ -248,7 +238,7 @@ class _Loader:
 
     def add_dict(self, body: dict[str, Any], file: str, document: int) -> None:
         try:
-            body = normalise(body, min(self.limits.max_depth, HARD_MAX_DEPTH))
+            body = normalise(body, self.limits.depth_cap)
         except TreeProblem as problem:
             raise LoadError(
                 problem.message, file=file, document=document, line=1, field=format_path(problem.path)
@@ -263,7 +253,7 @@ class _Loader:
             if value is None:
                 continue  # empty or null document
             if isinstance(value, dict):
-                self._add_body(value, pt.file, doc.index, doc.line, "", lambda n, d=doc: pt.item_lines(d, n, True))
+                self._add_body(value, pt.file, doc.index, doc.line, "", functools.partial(pt.item_lines, doc, in_key=True))
             elif isinstance(value, list) and pt.first_char(doc) == "[":
                 # A JSON array of objects.
                 lines = pt.item_lines(doc, len(value), False) if value else None

@@ -15,6 +15,7 @@ import regex
 
 DEFAULT_TIMEOUT = 0.05  # seconds; far above any sane pattern, far below a user-visible hang
 
+
 @dataclass(frozen=True, slots=True)
 class RegexProblem:
     """A pattern that could not be compiled (REGEX_INVALID) or did not finish in time (REGEX_TIMEOUT)."""

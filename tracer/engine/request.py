@@ -94,6 +94,8 @@ class Request:
         return [v for k, v in self.headers if k.lower() == lname]
 
     def cookies(self) -> dict[str, str]:
+        """Cookie name -> value over every Cookie field; the first of a repeated name wins, as nginx's
+        ``$cookie_NAME`` does (so canary-by-cookie and affinity read the value shown first)."""
         jar: dict[str, str] = {}
         for raw in self.header_values("cookie"):
             for part in raw.split(";"):
@@ -110,7 +112,7 @@ class Request:
             "method": self.method,
             "url": self.url,
             "http_version": self.http_version,
-            "headers": dict(self.headers),  # later duplicates win, as before
+            "headers": combined_headers(self.headers),
         }
         out["client_ip"] = self.client_ip
         if self.body_bytes is not None:
@@ -120,6 +122,31 @@ class Request:
         if self.via is not None:
             out["via"] = self.via
         return out
+
+
+def combined_headers(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """One value per field name (case-insensitive; the first spelling is kept), losing no value.
+
+    Repeated fields are joined with ", " as RFC 9110 section 5.3 allows, Cookie with "; " (RFC 6265
+    section 5.4). Set-Cookie cannot be combined (its values contain commas) and the trace's headers
+    object holds one string per name, so only its first value is kept.
+    """
+    if not pairs:
+        return {}
+    out = dict(pairs)
+    if len(out) == len(pairs) and len({k.lower() for k in out}) == len(out):
+        return out  # the common case: no name repeats
+    out = {}
+    spelling: dict[str, str] = {}  # lower-case name -> the key used in out
+    for name, value in pairs:
+        lname = name.lower()
+        key = spelling.get(lname)
+        if key is None:
+            spelling[lname] = name
+            out[name] = value
+        elif lname != "set-cookie":
+            out[key] = f"{out[key]}{'; ' if lname == 'cookie' else ', '}{value}"
+    return out
 
 
 def _parse_headers(raw: Any) -> list[tuple[str, str]]:

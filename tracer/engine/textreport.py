@@ -1,28 +1,13 @@
-"""Plain-text and Markdown renderings of a trace-v1 dict (CLI output, the web's "copy as Markdown")."""
+"""The plain-text rendering of a trace-v1 dict (the CLI's text output)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from .http_status import status_text
 from .result import Trace
 
 Json = dict[str, Any]
-
-REASONS = {
-    101: "Switching Protocols", 200: "OK", 201: "Created", 204: "No Content", 301: "Moved Permanently",
-    302: "Found", 304: "Not Modified", 307: "Temporary Redirect", 308: "Permanent Redirect",
-    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-    408: "Request Timeout", 413: "Content Too Large", 414: "URI Too Long", 421: "Misdirected Request",
-    426: "Upgrade Required", 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
-    503: "Service Unavailable", 504: "Gateway Timeout",
-}
-
-
-def status_text(status: int | None, error: str | None = None) -> str:
-    if status is None:
-        return error or "-"
-    reason = REASONS.get(status)
-    return f"{status} {reason}" if reason else str(status)
 
 
 def _headline(rt: Json) -> str:
@@ -90,30 +75,3 @@ def render_text(trace: Trace | Json) -> str:
         if len(warnings) > 20:
             out.append(f"  ... and {len(warnings) - 20} more")
     return "\n".join(out)
-
-
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def render_markdown(trace: Trace | Json) -> str:
-    out: list[str] = []
-    for rt in _as_dict(trace)["requests"]:
-        req = rt["request"]
-        out.append(
-            f"**`{req.get('method')} {req.get('url')}`** -> **{status_text(rt['status'], rt['error'])}** "
-            f"({rt['controller']})"
-        )
-        out.append("")
-        out.append("| # | component | status | outcome | summary |")
-        out.append("|---|---|---|---|---|")
-        for n, hop in enumerate(rt["hops"], 1):
-            out.append(
-                f"| {n} | {hop['component']} | {hop['status'] or '-'} | {hop['outcome']} | {_md_cell(hop['summary'])} |"
-            )
-        for k, v in _facts(rt):
-            out.append(f"- {k}: `{_md_cell(v)}`")
-        for d in rt["diagnoses"]:
-            out.append(f"- **{d['code']}** ({d['severity']}): {_md_cell(d['message'])} Fix: {_md_cell(d['fix'])}")
-        out.append("")
-    return "\n".join(out).rstrip() + "\n"

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracer.engine.dataplanes.ingress_nginx.config import (
-    ControllerConfig,
-    parse_duration_seconds,
-    parse_size,
-    read_controller_config,
-)
+from tracer.engine.dataplanes.ingress_nginx.config import ControllerConfig, read_controller_config
+from tracer.engine.dataplanes.ingress_nginx.values import parse_duration_seconds, parse_size
 from tracer.engine.snapshot import K8sObject, Snapshot, Source
 
 

@@ -1,6 +1,6 @@
 """ingress-nginx#0: stage order, hops and the RequestTrace fields."""
 
-import pytest
+from tracer.engine.api import Engine
 
 from .builders import backend, codes, compile_, configmap, controller, ingress, ingress_class, path, route, snapshot
 
@@ -74,8 +74,7 @@ def test_8_2_websocket_notes_read_timeout():
 
 
 def test_engine_end_to_end():
-    api = pytest.importorskip("tracer.engine.api")
-    engine = api.Engine(snapshot(ingress_class(), ingress("web"), backend()), controller="ingress-nginx")
+    engine = Engine(snapshot(ingress_class(), ingress("web"), backend()), controller="ingress-nginx")
     trace = engine.trace("GET http://shop.example.com/")
     final = trace.final
     assert final.status == 200

@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
+from ..context import EngineContext
 from ..options import Options
 from ..request import Request
 from ..result import RequestTrace
@@ -39,5 +40,10 @@ class DataPlane(ABC):
     title: ClassVar[str]
 
     @abstractmethod
-    def compile(self, snapshot: Snapshot, options: Options) -> RouteTable:
-        """Build the route table this controller would build from the snapshot."""
+    def compile(self, snapshot: Snapshot, options: Options, context: EngineContext | None = None) -> RouteTable:
+        """Build the route table this controller would build from the snapshot.
+
+        ``context`` is the compiling Engine's own state (``context.services``: the Service index with its
+        memos); a table keeps what it needs from it and never reaches for a module-level cache. Without one
+        (a table compiled on its own, as in tests) the data plane makes a fresh ``EngineContext(snapshot)``.
+        """

@@ -1,14 +1,17 @@
-"""ingress-nginx data plane (docs/ingress-nginx.md, cited as ``ingress-nginx#<section>``).
+"""ingress-nginx data plane. Rule ids ``ingress-nginx#<section>`` are listed in docs/rules/ingress-nginx.md.
 
 ``IngressNginx.compile`` does what the controller does on a sync: read its flags and ConfigMap,
 select the Ingresses it serves, build servers, locations and upstreams, attach canaries. The
-resulting table routes requests through the per-request pipeline (pipeline.py).
+resulting table routes requests through the per-request pipeline (pipeline/). The package layout is
+described in docs/ingress-nginx-internals.md.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ...context import EngineContext
+from ...k8s import WORKLOAD_KINDS, selector, selector_matches, template_labels
 from ...options import Options
 from ...request import Request
 from ...result import Diagnosis, RequestTrace
@@ -21,17 +24,15 @@ from .config import read_controller_config
 from .locations import near_miss_candidates
 from .misunderstandings import strict_path_validation
 from .model import Location, Server
-from .pipeline import LocationFacts, Router, location_facts
+from .pipeline import LocationFacts, location_facts, route_request
 from .selection import select_ingresses
 from .servers import build_servers
-
-WORKLOAD_KINDS = ("Deployment", "DaemonSet", "StatefulSet")
 
 
 class IngressNginxTable(RouteTable):
     family = "ingress-nginx"
 
-    def __init__(self, snapshot: Snapshot, options: Options) -> None:
+    def __init__(self, snapshot: Snapshot, options: Options, context: EngineContext) -> None:
         self.snapshot = snapshot
         self.options = options
         self.seed = options.seed
@@ -39,7 +40,7 @@ class IngressNginxTable(RouteTable):
         self.selection = select_ingresses(snapshot, config)
         self.servers = build_servers(self.selection, config, snapshot)
         self.alternatives, self.canary_notes = attach_canaries(self.selection, self.servers)
-        self.backends = Backends(snapshot, config, options)
+        self.backends = Backends(snapshot, config, options, context.services)
         # Locations with no Ingress (the bare catch-all) run with every annotation at its default.
         placeholder = K8sObject(
             body={"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
@@ -58,7 +59,7 @@ class IngressNginxTable(RouteTable):
         self.memo: dict[Any, Any] = {}
 
     def route(self, request: Request) -> RequestTrace:
-        return Router(self, request).run()
+        return route_request(self, request)
 
     def server_diagnosis(self, server: Server) -> Diagnosis | None:
         """STRICT_PATH_VALIDATION for a host, computed once per server (#14.6)."""
@@ -88,10 +89,10 @@ class IngressNginxTable(RouteTable):
             if obj is not None:
                 objs.append(obj)
         for workload in [o for o in objs if o.kind in WORKLOAD_KINDS]:
-            labels = ((workload.spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+            labels = template_labels(workload)
             for svc in self.snapshot.of_kind("Service", workload.namespace):
-                selector = svc.spec.get("selector") or {}
-                if selector and all(labels.get(k) == v for k, v in selector.items()):
+                wanted = selector(svc)
+                if wanted and selector_matches(wanted, labels):
                     objs.append(svc)
         objs.extend(self.selection.classes.values())
         return objs
@@ -128,8 +129,8 @@ class IngressNginx(DataPlane):
     family = "ingress-nginx"
     title = "ingress-nginx"
 
-    def compile(self, snapshot: Snapshot, options: Options) -> RouteTable:
-        return IngressNginxTable(snapshot, options)
+    def compile(self, snapshot: Snapshot, options: Options, context: EngineContext | None = None) -> RouteTable:
+        return IngressNginxTable(snapshot, options, context or EngineContext(snapshot))
 
 
 __all__ = ["IngressNginx", "IngressNginxTable"]

@@ -10,8 +10,8 @@ import ipaddress
 from dataclasses import dataclass
 
 from ...options import Options
-from ...services import BackendResolution, Endpoint, pick_ordered, service_index
-from ...snapshot import Snapshot
+from ...services import BackendResolution, Endpoint, ServiceIndex, pick_ordered
+from ...snapshot import K8sObject, Snapshot
 from .annotations import IngressAnnotations
 from .config import ControllerConfig
 from .model import BackendRef
@@ -31,21 +31,18 @@ class Pick:
 
 
 class Backends:
-    def __init__(self, snapshot: Snapshot, config: ControllerConfig, options: Options) -> None:
+    def __init__(self, snapshot: Snapshot, config: ControllerConfig, options: Options, services: ServiceIndex) -> None:
         self.snapshot = snapshot
         self.config = config
         self.assume = options.assume_endpoints
         self.seed = options.seed
         self.default: BackendRef | None = None
-        self._index = service_index(snapshot)
+        self._index = services  # the compiling Engine's own index
         self._resolved: dict[BackendRef, BackendResolution] = {}
         if config.default_backend_service:
             ns, _, name = config.default_backend_service.rpartition("/")
             ns = ns or "default"
-            svc = snapshot.get("Service", ns, name)
-            ports = [p for p in (svc.spec.get("ports") or []) if isinstance(p, dict)] if svc else []
-            port = ports[0].get("port") if ports else 80  # the first port (#6.7)
-            self.default = BackendRef(ns, name, int(port) if str(port).isdigit() else str(port))
+            self.default = BackendRef(ns, name, _first_port(snapshot.get("Service", ns, name)))
 
     def resolve(self, ref: BackendRef) -> BackendResolution:
         """The memoised resolution (shared: read-only for callers), one dict look-up after the first time."""
@@ -84,7 +81,7 @@ class Backends:
             if problem or not res.endpoints:
                 return Pick(res, None, "direct", 503, problem or "the ExternalName Service has no externalName")
             return Pick(res, res.endpoints[0], "direct", 503, f"ExternalName endpoint {res.endpoints[0].address}")
-        service_upstream = (ann is not None and ann.service_upstream) or self.config.service_upstream
+        service_upstream = (ann is not None and ann.backend.service_upstream) or self.config.service_upstream
         if service_upstream:
             cluster_ip = str(res.service.spec.get("clusterIP") or "") if res.service is not None else ""
         if service_upstream and res.service_port is not None and res.kind != "headless" and cluster_ip != "None":
@@ -101,7 +98,7 @@ class Backends:
 
     def intercepts(self, status: int, ann: IngressAnnotations | None, *, generated: bool) -> bool:
         """custom-http-errors: is this status replaced by the error backend's response (#6.7)?"""
-        codes = ann.custom_http_errors if ann is not None and ann.custom_http_errors is not None else None
+        codes = ann.backend.custom_http_errors if ann is not None else None
         if codes is None:
             codes = self.config.custom_http_errors
         if status not in codes:
@@ -109,8 +106,8 @@ class Backends:
         if generated:
             return True  # error_page applies to codes nginx produces itself
         disabled = (
-            ann.disable_proxy_intercept_errors
-            if ann is not None and ann.disable_proxy_intercept_errors is not None
+            ann.backend.disable_proxy_intercept_errors
+            if ann is not None and ann.backend.disable_proxy_intercept_errors is not None
             else self.config.disable_proxy_intercept_errors
         )
         return not disabled
@@ -118,7 +115,7 @@ class Backends:
     def error_backend(self, ann: IngressAnnotations | None) -> BackendRef | None:
         """The Service that renders error pages: the default-backend annotation if ready, else the global
         --default-backend-service if ready, else None (the built-in 404 server)."""
-        if ann is not None and ann.default_backend:
+        if ann is not None and ann.backend.default_backend:
             ref = self.annotation_default(ann)
             if ref is not None and self.ready(ref):
                 return ref
@@ -127,10 +124,15 @@ class Backends:
         return None
 
     def annotation_default(self, ann: IngressAnnotations) -> BackendRef | None:
-        if not ann.default_backend:
+        if not ann.backend.default_backend:
             return None
         ns = ann.ingress.namespace or "default"
-        svc = self.snapshot.get("Service", ns, ann.default_backend)
-        ports = [p for p in (svc.spec.get("ports") or []) if isinstance(p, dict)] if svc else []
-        port = ports[0].get("port") if ports else 80
-        return BackendRef(ns, ann.default_backend, int(port) if str(port).isdigit() else str(port))
+        svc = self.snapshot.get("Service", ns, ann.backend.default_backend)
+        return BackendRef(ns, ann.backend.default_backend, _first_port(svc))
+
+
+def _first_port(svc: K8sObject | None) -> int | str:
+    """A default backend's port: the Service's first port (#6.7), 80 when there is none."""
+    ports = [p for p in (svc.spec.get("ports") or []) if isinstance(p, dict)] if svc else []
+    port = str(ports[0].get("port") if ports else 80)
+    return int(port) if port.isdigit() else port

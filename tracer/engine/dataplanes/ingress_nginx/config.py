@@ -1,76 +1,24 @@
-"""Controller settings: command-line flags of the controller workload plus its ConfigMap.
+"""Controller settings: the ControllerConfig record, and reading it from the flags and the ConfigMap.
 
 Defaults follow ``pkg/flags/flags.go`` and ``internal/ingress/controller/config/config.go: NewDefault``
-(ingress-nginx v1.15.1). Section numbers refer to docs/ingress-nginx.md ("ingress-nginx#<n>").
+(ingress-nginx v1.15.1). Flags are read by flags.py; this module parses the ConfigMap and combines both.
+Rule ids ``ingress-nginx#<section>`` are listed in docs/rules/ingress-nginx.md.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from ...snapshot import K8sObject, Snapshot
+from .flags import choose_controller, flag_values
+from .values import parse_bool, parse_duration_seconds, parse_size, split_list
 
-# Controller binary and image, as shipped by the project and the Helm chart.
-CONTROLLER_BINARY = "/nginx-ingress-controller"
-CONTROLLER_IMAGE_MARKER = "ingress-nginx/controller"
 # ConfigMaps the controller is commonly deployed with when --configmap is absent (Helm / static manifests).
 FALLBACK_CONFIGMAP_NAMES = ("ingress-nginx-controller", "nginx-configuration")
 
 RISK_LEVELS = ("Low", "Medium", "High", "Critical")
-
-# Go strconv.ParseBool, which the ConfigMap decoder (mapstructure, weakly typed) and annotation parsers use.
-_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
-_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
-
-# nginx size syntax: a number with an optional k/m/g suffix (case-insensitive). Fixed pattern, not user-supplied.
-_SIZE = re.compile(r"^(\d+)([kKmMgG]?)$")
-_SIZE_FACTOR = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
-# nginx time syntax for values like worker-shutdown-timeout ("240s", "1m30s", "10").
-_TIME_PART = re.compile(r"(\d+)(ms|[smhd]?)")
-_TIME_FACTOR = {"": 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-
-
-def parse_bool(value: str) -> bool | None:
-    """Go's strconv.ParseBool; None when the text is not a boolean."""
-    value = value.strip()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    return None
-
-
-def parse_size(value: str) -> int | None:
-    """nginx size ("1m", "8k", "0", "512") in bytes; None if invalid."""
-    m = _SIZE.match(value.strip())
-    if not m:
-        return None
-    return int(m.group(1)) * _SIZE_FACTOR[m.group(2).lower()]
-
-
-def parse_duration_seconds(value: str) -> int | None:
-    """nginx time ("240s", "1m", "90") in whole seconds; None if invalid."""
-    text = value.strip()
-    if not text:
-        return None
-    total = 0.0
-    pos = 0
-    for m in _TIME_PART.finditer(text):
-        if m.start() != pos:
-            return None
-        total += int(m.group(1)) * _TIME_FACTOR[m.group(2)]
-        pos = m.end()
-    if pos != len(text):
-        return None
-    return int(total)
-
-
-def split_list(value: str) -> tuple[str, ...]:
-    """Comma-separated list, items trimmed, empties removed (configmap.go splitAndTrimSpace)."""
-    return tuple(p.strip() for p in value.split(",") if p.strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,9 +127,6 @@ class ControllerConfig:
     def risk_rank(self) -> int:
         """annotations-risk-level as a rank (Low=0 .. Critical=3)."""
         return risk_rank(self.annotations_risk_level)
-
-    def annotation_key(self, suffix: str) -> str:
-        return f"{self.annotations_prefix}/{suffix}"
 
 
 def risk_rank(level: str) -> int:
@@ -375,137 +320,6 @@ def _custom_http_errors(value: str, warn: Callable[[str], None]) -> tuple[int, .
     return tuple(codes)
 
 
-# ------------------------------------------------------------------------------------------------
-# Controller workload discovery and flag parsing.
-
-
-@dataclass(slots=True)
-class _Controller:
-    workload: K8sObject
-    container: dict[str, Any]
-    args: list[str]
-    flags: dict[str, str | None] = field(default_factory=dict)
-
-
-def _container_args(container: dict[str, Any]) -> list[str]:
-    command = container.get("command") or []
-    args = container.get("args") or []
-    return [str(a) for a in [*command, *args]]
-
-
-def _expand_env(arg: str, container: dict[str, Any], workload: K8sObject) -> str:
-    """Kubernetes $(VAR) expansion, as used by the Helm chart (--configmap=$(POD_NAMESPACE)/...)."""
-    if "$(" not in arg:
-        return arg
-    env: dict[str, str] = {}
-    for item in container.get("env") or []:
-        if not isinstance(item, dict) or "name" not in item:
-            continue
-        if "value" in item:
-            env[str(item["name"])] = str(item["value"])
-        else:
-            ref = ((item.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
-            if ref == "metadata.namespace":
-                env[str(item["name"])] = workload.namespace or "default"
-    out = []
-    i = 0
-    while i < len(arg):
-        if arg.startswith("$$(", i):  # escaped reference stays literal
-            out.append("$(")
-            i += 3
-            continue
-        if arg.startswith("$(", i):
-            end = arg.find(")", i + 2)
-            if end != -1 and arg[i + 2 : end] in env:
-                out.append(env[arg[i + 2 : end]])
-                i = end + 1
-                continue
-        out.append(arg[i])
-        i += 1
-    return "".join(out)
-
-
-def _parse_flags(args: list[str]) -> dict[str, str | None]:
-    """--name=value, --name value (Go flag syntax, one or two dashes); a bare --name is None (boolean true)."""
-    flags: dict[str, str | None] = {}
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        i += 1
-        if not arg.startswith("-") or arg in ("-", "--"):
-            continue
-        body = arg.lstrip("-")
-        if "=" in body:
-            name, value = body.split("=", 1)
-            flags[name] = value
-        elif i < len(args) and not args[i].startswith("-") and body not in _BOOL_FLAGS:
-            flags[body] = args[i]
-            i += 1
-        else:
-            flags[body] = None
-    return flags
-
-
-_BOOL_FLAGS = frozenset(
-    {
-        "ingress-class-by-name",
-        "watch-ingress-without-class",
-        "disable-catch-all",
-        "enable-ssl-passthrough",
-        "disable-svc-external-name",
-        "enable-topology-aware-routing",
-        "update-status",
-        "enable-metrics",
-        "enable-ssl-chain-completion",
-        "v",
-    }
-)
-
-
-def _is_controller_container(container: dict[str, Any]) -> bool:
-    image = str(container.get("image") or "")
-    args = _container_args(container)
-    return CONTROLLER_IMAGE_MARKER in image or bool(args and args[0].startswith(CONTROLLER_BINARY))
-
-
-def find_controllers(snapshot: Snapshot) -> list[_Controller]:
-    found: list[_Controller] = []
-    for kind in ("Deployment", "DaemonSet", "StatefulSet"):
-        for obj in snapshot.of_kind(kind):
-            pod_spec = ((obj.spec.get("template") or {}).get("spec")) or {}
-            for container in pod_spec.get("containers") or []:
-                if isinstance(container, dict) and _is_controller_container(container):
-                    args = [_expand_env(a, container, obj) for a in _container_args(container)]
-                    found.append(_Controller(obj, container, args, _parse_flags(args)))
-                    break
-    found.sort(key=lambda c: (c.workload.namespace or "", c.workload.name))
-    return found
-
-
-def _flag_bool(flags: dict[str, str | None], name: str, default: bool, warn: Callable[[str], None]) -> bool:
-    if name not in flags:
-        return default
-    raw = flags[name]
-    if raw is None:
-        return True
-    b = parse_bool(raw)
-    if b is None:
-        warn(f"flag --{name}={raw} is not a boolean; using the default {str(default).lower()}")
-        return default
-    return b
-
-
-def _parse_selector(raw: str, warn: Callable[[str], None]) -> dict[str, str] | None:
-    selector: dict[str, str] = {}
-    for part in split_list(raw):
-        if "!=" in part or " in " in part or " notin " in part or "=" not in part:
-            warn(f"--watch-namespace-selector term {part!r} is not an equality term; the simulator ignores it")
-            continue
-        key, _, value = part.partition("==") if "==" in part else part.partition("=")
-        selector[key.strip()] = value.strip()
-    return selector or None
-
-
 def read_controller_config(snapshot: Snapshot, controller_class: str | None = None) -> ControllerConfig:
     """Flags of the controller workload + its ConfigMap, with config.go defaults for anything absent."""
     warnings: list[str] = []
@@ -513,65 +327,14 @@ def read_controller_config(snapshot: Snapshot, controller_class: str | None = No
     objects: list[dict] = []
     values: dict[str, Any] = {}
 
-    controllers = find_controllers(snapshot)
-    chosen: _Controller | None = None
-    if controller_class is not None:
-        for c in controllers:
-            if (c.flags.get("controller-class") or "k8s.io/ingress-nginx") == controller_class:
-                chosen = c
-                break
-    if chosen is None and controllers:
-        chosen = controllers[0]
-        if len(controllers) > 1:
-            warn(
-                f"{len(controllers)} ingress-nginx controller workloads found; using {chosen.workload.display()}"
-                " (pass the controller class to pick another)"
-            )
-
+    chosen = choose_controller(snapshot, controller_class, warn)
     controller_ns = ""
     configmap_ref = ""
     if chosen is not None:
-        f = chosen.flags
-        controller_ns = chosen.workload.namespace or "default"
         objects.append(chosen.workload.ref())
-        values["controller_found"] = True
-        values["controller_namespace"] = controller_ns
-        for flag, attr in (
-            ("controller-class", "controller_class"),
-            ("ingress-class", "ingress_class"),
-            ("watch-namespace", "watch_namespace"),
-            ("default-backend-service", "default_backend_service"),
-            ("default-ssl-certificate", "default_ssl_certificate"),
-        ):
-            if f.get(flag):
-                values[attr] = str(f[flag]).strip()
-        if f.get("annotations-prefix"):
-            values["annotations_prefix"] = str(f["annotations-prefix"]).strip().rstrip("/")
-        for flag, attr in (
-            ("ingress-class-by-name", "ingress_class_by_name"),
-            ("watch-ingress-without-class", "watch_ingress_without_class"),
-            ("disable-catch-all", "disable_catch_all"),
-            ("enable-ssl-passthrough", "enable_ssl_passthrough"),
-            ("disable-svc-external-name", "disable_svc_external_name"),
-            ("enable-topology-aware-routing", "enable_topology_aware_routing"),
-        ):
-            values[attr] = _flag_bool(f, flag, False, warn)
-        for flag, attr, default in (("http-port", "http_port", 80), ("https-port", "https_port", 443)):
-            if f.get(flag):
-                try:
-                    values[attr] = int(str(f[flag]))
-                except ValueError:
-                    warn(f"flag --{flag}={f[flag]} is not a port number; using {default}")
-        if f.get("watch-namespace-selector"):
-            if f.get("watch-namespace"):
-                # flags.go refuses to start with both; keep --watch-namespace and say so (ingress-nginx#1.3).
-                warn(
-                    "--watch-namespace and --watch-namespace-selector are mutually exclusive; the controller "
-                    "would not start. Using --watch-namespace only"
-                )
-            else:
-                values["watch_namespace_selector"] = _parse_selector(str(f["watch-namespace-selector"]), warn)
-        configmap_ref = str(f.get("configmap") or "").strip()
+        values.update(flag_values(chosen, warn))
+        controller_ns = values["controller_namespace"]
+        configmap_ref = str(chosen.flags.get("configmap") or "").strip()
 
     if controller_class is not None:
         values["controller_class"] = controller_class

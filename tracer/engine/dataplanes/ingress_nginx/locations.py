@@ -90,12 +90,12 @@ def sort_locations(locations: list[Location]) -> list[Location]:
 
 
 def _needs_rewrite(loc: Location) -> bool:
-    target = loc.ann.rewrite_target if loc.ann is not None else None
+    target = loc.ann.rewrite.target if loc.ann is not None else None
     return bool(target) and target != loc.path
 
 
 def _uses_regex(loc: Location) -> bool:
-    return bool(loc.ann is not None and loc.ann.use_regex)
+    return bool(loc.ann is not None and loc.ann.rewrite.use_regex)
 
 
 def expand_prefixes(locations: list[Location]) -> list[Location]:
@@ -147,8 +147,8 @@ def finalise(server: Server) -> None:
             loc.pattern = compile_pcre("^" + loc.path, ignore_case=True)
         if loc.rewrite:
             loc.rewrite_pattern = compile_pcre(loc.path, ignore_case=True)
-        if loc.ann is not None and loc.ann.app_root and server.app_root is None:
-            server.app_root = (loc.ann.app_root, loc)
+        if loc.ann is not None and loc.ann.rewrite.app_root and server.app_root is None:
+            server.app_root = (loc.ann.rewrite.app_root, loc)
     server.exact.clear()
     server.prefixes.clear()
     if not server.regex_mode:

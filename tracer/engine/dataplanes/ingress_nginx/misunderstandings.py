@@ -6,7 +6,7 @@ with a stable code, a message naming the objects involved, and a concrete fix, o
 
 from __future__ import annotations
 
-from ...regexes import CompiledPattern, compile_pcre
+from ...regexes import CompiledPattern, RegexProblem, compile_pcre
 from ...request import Request
 from ...result import Diagnosis
 from ...snapshot import K8sObject
@@ -36,12 +36,12 @@ def rewrite_without_capture_group(loc: Location, uri: str, rewritten: str) -> Di
     pattern = compile_pcre(loc.path, ignore_case=True)
     if not isinstance(pattern, CompiledPattern) or pattern.compiled.groups > 0:
         return None
-    if "$" in (loc.ann.rewrite_target or "") or uri == rewritten:
+    target = loc.ann.rewrite.target
+    if not target or "$" in target or uri == rewritten:
         return None
     found = pattern.search(uri)
-    if not found or not uri[found.end() :].strip("/"):
-        return None  # nothing under the path was swallowed for this request
-    target = loc.ann.rewrite_target
+    if found is None or isinstance(found, RegexProblem) or not uri[found.end() :].strip("/"):
+        return None  # nothing under the path was swallowed for this request (or the match gave up)
     base = loc.path.rstrip("/") or ""
     return Diagnosis(
         "REWRITE_WITHOUT_CAPTURE_GROUP",

@@ -25,7 +25,7 @@ class Redirect:
 
 
 def _relative(ann: IngressAnnotations | None, config: ControllerConfig) -> bool:
-    return bool((ann is not None and ann.relative_redirects) or config.relative_redirects)
+    return bool((ann is not None and ann.redirect.relative) or config.relative_redirects)
 
 
 def app_root(server: Server, uri: str, request: Request) -> Redirect | None:
@@ -78,9 +78,9 @@ def annotation_redirect(ann: IngressAnnotations | None, request: Request, config
     """temporal-redirect (wins) or permanent-redirect: ``return <code> <url>``, URL verbatim (#5.2)."""
     if ann is None:
         return None
-    which, value = ("temporal-redirect", ann.temporal_redirect)
+    which, value = ("temporal-redirect", ann.redirect.temporal)
     if value is None:
-        which, value = ("permanent-redirect", ann.permanent_redirect)
+        which, value = ("permanent-redirect", ann.redirect.permanent)
     if value is None:
         return None
     url, code = value
@@ -107,13 +107,13 @@ def https_redirect(
     location_path = loc.ingress_path if loc is not None else "/"
     if location_path.startswith(tuple(config.no_tls_redirect_locations)):
         return None
-    force = ann.force_ssl_redirect if ann is not None and ann.force_ssl_redirect is not None else config.force_ssl_redirect
+    force = ann.redirect.force_ssl if ann is not None and ann.redirect.force_ssl is not None else config.force_ssl_redirect
     if force and scheme == "http":
         why = "force-ssl-redirect is on and the request scheme is http"
     elif scheme != "http":
         return None
     else:
-        ssl = ann.ssl_redirect if ann is not None and ann.ssl_redirect is not None else config.ssl_redirect
+        ssl = ann.redirect.ssl if ann is not None and ann.redirect.ssl is not None else config.ssl_redirect
         cert = certificate_for(table, request.server_name)
         if not ssl or cert is None:
             return None
@@ -127,11 +127,11 @@ def https_redirect(
         if forwarded:
             host = forwarded.split(",")[0].strip()
             host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    if config.use_port_in_redirects or (ann is not None and ann.use_port_in_redirects):
+    if config.use_port_in_redirects or (ann is not None and ann.redirect.use_port):
         host = f"{host}:{config.https_port}"
     preserve = (
-        ann.preserve_trailing_slash
-        if ann is not None and ann.preserve_trailing_slash is not None
+        ann.redirect.preserve_trailing_slash
+        if ann is not None and ann.redirect.preserve_trailing_slash is not None
         else config.preserve_trailing_slash
     )
     uri = request.request_uri

@@ -77,9 +77,9 @@ def expand_target(target: str, groups: tuple[str | None, ...], named: dict[str, 
 
 def apply_rewrite(loc: Location, uri: str, request: Request, scheme: str) -> RewriteResult | None:
     """The rewrite of an effective rewrite-target, or None when the location has none (#4.1)."""
-    if not loc.rewrite or loc.ann is None or not loc.ann.rewrite_target:
+    if not loc.rewrite or loc.ann is None or not loc.ann.rewrite.target:
         return None
-    target = loc.ann.rewrite_target
+    target = loc.ann.rewrite.target
     pattern = loc.rewrite_pattern
     if isinstance(pattern, RegexProblem):
         return RewriteResult(uri, request.request_uri, problem=pattern, note=pattern.message)

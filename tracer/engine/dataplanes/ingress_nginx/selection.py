@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ...snapshot import K8sObject, Snapshot
-from .annotations import IngressAnnotations, parse_annotations
+from .annotations import SNIPPET_ANNOTATIONS, IngressAnnotations, parse_annotations
 from .config import ControllerConfig
 
 LEGACY_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
-SNIPPET_SUFFIXES = ("configuration-snippet", "server-snippet", "auth-snippet", "modsecurity-snippet", "stream-snippet")
 
 
 @dataclass(slots=True)
@@ -149,7 +148,9 @@ def _namespace_verdict(ing: K8sObject, config: ControllerConfig, snapshot: Snaps
 def _annotation_drop(ing: K8sObject, ann: IngressAnnotations, config: ControllerConfig) -> Dropped | None:
     if ann.dropped:
         prefix = config.annotations_prefix
-        snippets = [k for k in ing.annotations if k.startswith(prefix + "/") and k.split("/", 1)[1] in SNIPPET_SUFFIXES]
+        snippets = [
+            k for k in ing.annotations if k.startswith(prefix + "/") and k.split("/", 1)[1] in SNIPPET_ANNOTATIONS
+        ]
         code = "SNIPPETS_DISABLED" if snippets else "INGRESS_DROPPED"
         fix = (
             f"Remove {', '.join(snippets)} from Ingress {ing.namespace}/{ing.name}, or set both "

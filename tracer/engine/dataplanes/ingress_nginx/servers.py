@@ -227,8 +227,9 @@ def build_servers(selection: Selection, config: ControllerConfig, snapshot: Snap
             server.tls = _tls_for_host(host, server.ingresses, snapshot, now)
             # #2.7: server-level settings come from the first Ingress that sets them.
             for ing in server.ingresses:
-                if anns[ing.key].server_alias:
-                    server.aliases = tuple(a.lower() for a in anns[ing.key].server_alias if a.lower() not in servers)
+                aliases = anns[ing.key].backend.server_alias
+                if aliases:
+                    server.aliases = tuple(a.lower() for a in aliases if a.lower() not in servers)
                     break
         finalise(server)
         if host == CATCH_ALL:
@@ -251,7 +252,7 @@ def build_servers(selection: Selection, config: ControllerConfig, snapshot: Snap
     for host, server in list(servers.items()):
         if host == CATCH_ALL or host.startswith("*."):
             continue
-        origin = next((i for i in server.ingresses if anns[i.key].from_to_www_redirect), None)
+        origin = next((i for i in server.ingresses if anns[i.key].redirect.from_to_www), None)
         if origin is None:
             continue
         counterpart = host[4:] if host.startswith("www.") else "www." + host

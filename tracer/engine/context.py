@@ -1,0 +1,29 @@
+"""The state one compiled Engine derives from its snapshot besides the route table.
+
+An :class:`EngineContext` is created by ``Engine.__init__`` and handed to the data plane's
+``compile`` and to the entry hops: whatever they index or memoise per snapshot lives here, so two
+engines in one process, even on the same snapshot object, never share state.
+"""
+
+from __future__ import annotations
+
+from .services import ServiceIndex
+from .snapshot import Snapshot
+
+
+class EngineContext:
+    """Per-engine indexes of one snapshot, built on first use."""
+
+    __slots__ = ("_services", "snapshot")
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self._services: ServiceIndex | None = None
+
+    @property
+    def services(self) -> ServiceIndex:
+        """The Service/endpoint index with its resolution and hop memos."""
+        index = self._services
+        if index is None:
+            index = self._services = ServiceIndex(self.snapshot)
+        return index

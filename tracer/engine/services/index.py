@@ -1,0 +1,187 @@
+"""Everything a Service resolution needs from one snapshot, indexed once, with its memos.
+
+One :class:`ServiceIndex` belongs to one compiled Engine (see ``EngineContext``): it holds the
+EndpointSlices by Service, the Pods by namespace and label, the pod-making workloads, the memoised
+resolutions and the memoised backend hops. Nothing here is shared between engines.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..k8s import WORKLOAD_KINDS, as_int, selector_matches, template_labels
+from ..k8s import selector as service_selector
+from ..snapshot import K8sObject, Snapshot
+from . import diagnoses, endpoints
+from .pods import NamespacePods, PodRecord, WorkloadsByNamespace
+from .ports import match_service_port, service_kind, service_ports
+from .resolution import BackendResolution, Endpoint, HopMemo
+
+PORT_MATCHES = ("service-port", "ingress-nginx")
+
+
+class ServiceIndex:
+    """Everything resolve_backend needs, indexed once per snapshot; resolutions and hops are memoised."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.slices: dict[tuple[str, str], list[K8sObject]] = {}
+        for s in snapshot.of_kind("EndpointSlice"):
+            svc_name = s.labels.get(diagnoses.SERVICE_NAME_LABEL)
+            if svc_name:
+                self.slices.setdefault((s.namespace or "default", svc_name), []).append(s)
+        self.pods: dict[str, NamespacePods] = {}
+        for p in snapshot.of_kind("Pod"):
+            self.pods.setdefault(p.namespace or "default", NamespacePods()).add(PodRecord(p))
+        deployments = {(d.namespace, d.name) for d in snapshot.of_kind("Deployment")}
+        self.workloads: WorkloadsByNamespace = {}
+        for kind in WORKLOAD_KINDS:
+            for w in snapshot.of_kind(kind):
+                if kind == "ReplicaSet" and _owned_by_deployment(w, deployments):
+                    continue  # its Deployment already stands for these pods
+                self.workloads.setdefault(w.namespace or "default", []).append((w, template_labels(w)))
+        self._services_by_ns: dict[str, list[str]] | None = None
+        self._services_by_name: dict[str, list[str]] | None = None
+        self._cache: dict[tuple[str, str, int | str, bool, str], BackendResolution] = {}
+        # Hops depend only on a memoised resolution, the picked endpoint, via and status: backend_hops builds
+        # them once here and hands out copies.
+        self.hop_memo: HopMemo = {}
+
+    def _service_names(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        if self._services_by_ns is None or self._services_by_name is None:
+            by_ns: dict[str, list[str]] = {}
+            by_name: dict[str, list[str]] = {}
+            for s in self.snapshot.of_kind("Service"):
+                by_ns.setdefault(s.namespace or "default", []).append(s.name)
+                by_name.setdefault(s.name, []).append(s.namespace or "default")
+            self._services_by_ns, self._services_by_name = by_ns, by_name
+        return self._services_by_ns, self._services_by_name
+
+    # -- public --------------------------------------------------------------------------------
+
+    def resolve(
+        self, namespace: str, service_name: str, port: int | str, *, assume_endpoints: bool, port_match: str
+    ) -> BackendResolution:
+        # Callers may append to the lists; hand out copies so the memoised value stays intact.
+        return self.resolve_shared(
+            namespace, service_name, port, assume_endpoints=assume_endpoints, port_match=port_match
+        ).copy()
+
+    def resolve_shared(
+        self, namespace: str, service_name: str, port: int | str, *, assume_endpoints: bool, port_match: str
+    ) -> BackendResolution:
+        """Like :meth:`resolve`, but the memoised resolution itself: callers must treat it as read-only."""
+        key = (namespace, service_name, port, assume_endpoints, port_match)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._resolve(namespace, service_name, port, assume_endpoints, port_match)
+            cached.memo_key = key
+            cached.hop_memo = self.hop_memo
+            self._cache[key] = cached
+        return cached
+
+    # -- resolution ----------------------------------------------------------------------------
+
+    def _resolve(self, namespace: str, name: str, port: int | str, assume: bool, port_match: str) -> BackendResolution:
+        svc = self.snapshot.get("Service", namespace, name)
+        res = BackendResolution(
+            namespace=namespace,
+            service_name=name,
+            requested_port=port,
+            service=svc,
+            service_port=None,
+            port_number=None,
+            kind="missing",
+            external_name=None,
+            endpoints=[],
+            inferred=False,
+            diagnoses=[],
+        )
+        if svc is None:
+            res.diagnoses.append(diagnoses.missing_service(namespace, name, *self._service_names()))
+            return res
+        res.kind = service_kind(svc)
+        ports = service_ports(svc)
+        sp = match_service_port(ports, port, port_match)
+        res.service_port = sp
+        res.port_number = as_int(sp.get("port")) if sp else None
+        if res.kind == "external-name":
+            # No VIP, no endpoints, no kube-proxy rules: DNS answers with a CNAME (dataplane#R6).
+            res.external_name = str(svc.spec.get("externalName") or "") or None
+            target = res.target_port if sp else as_int(port)
+            ext_port = target if isinstance(target, int) else res.port_number
+            if res.external_name:
+                res.endpoints.append(
+                    Endpoint(res.external_name, ext_port, True, None, None, "external-name", [svc.ref()])
+                )
+            else:
+                res.diagnoses.append(diagnoses.external_name_empty(res, svc))
+            return res
+        if sp is None:
+            res.diagnoses.append(diagnoses.port_mismatch(svc, ports, port))
+            return res
+        self._collect_endpoints(res, svc, sp)
+        if assume and not res.ready_endpoints():
+            endpoints.assume(res, svc, self.workloads.get(namespace, []))
+        elif not res.ready_endpoints() and not any(d.severity == "error" for d in res.diagnoses):
+            # Only when no more specific error (selector, named port, slice ports) already explains it.
+            res.diagnoses.append(diagnoses.no_ready_endpoints(res, svc))
+        return res
+
+    def _collect_endpoints(self, res: BackendResolution, svc: K8sObject, sp: dict[str, Any]) -> None:
+        ns, name = res.namespace, res.service_name
+        slices = self.slices.get((ns, name))
+        if slices:
+            endpoints.from_slices(res, slices, sp)
+            if not res.endpoints:
+                self._selector_diagnosis(res, svc, only_if_nothing=True)
+            return
+        legacy = self.snapshot.get("Endpoints", ns, name)
+        if legacy is not None:
+            endpoints.from_endpoints(res, legacy, sp)
+            if not res.endpoints:
+                self._selector_diagnosis(res, svc, only_if_nothing=True)
+            return
+        selector = service_selector(svc)
+        if not selector:
+            res.diagnoses.append(diagnoses.service_without_endpoints(res, svc))
+            return
+        pods = self.pods.get(ns)
+        matched_pods = pods.select(selector) if pods else []
+        if matched_pods:
+            endpoints.from_pods(res, matched_pods, bool(svc.spec.get("publishNotReadyAddresses")))
+            return
+        workloads = [w for w, labels in self.workloads.get(ns, []) if selector_matches(selector, labels)]
+        if workloads:
+            endpoints.from_workloads(res, workloads)
+            return
+        self._selector_diagnosis(res, svc, only_if_nothing=False)
+
+    def _selector_diagnosis(self, res: BackendResolution, svc: K8sObject, *, only_if_nothing: bool) -> None:
+        diagnoses.selector_matches_nothing(res, svc, self.pods, self.workloads, only_if_nothing=only_if_nothing)
+
+
+def _owned_by_deployment(rs: K8sObject, deployments: set[tuple[str | None, str]]) -> bool:
+    for ref in rs.metadata.get("ownerReferences") or []:
+        if isinstance(ref, dict) and ref.get("kind") == "Deployment" and (rs.namespace, ref.get("name")) in deployments:
+            return True
+    return False
+
+
+def resolve_backend(
+    index: ServiceIndex,
+    namespace: str,
+    service_name: str,
+    port: int | str,
+    *,
+    assume_endpoints: bool = False,
+    port_match: str = "service-port",
+) -> BackendResolution:
+    """Resolve a route's Service reference to its port and endpoints (k8s-routing#C-4), memoised in ``index``;
+    the caller gets a copy it may change."""
+    if port_match not in PORT_MATCHES:
+        raise ValueError(f"port_match must be 'service-port' or 'ingress-nginx', not {port_match!r}")
+    return index.resolve(namespace, service_name, port, assume_endpoints=assume_endpoints, port_match=port_match)
+
+
+__all__ = ["PORT_MATCHES", "ServiceIndex", "resolve_backend"]

@@ -1,0 +1,49 @@
+"""What a Service selector can match in a namespace: its Pods, indexed by label so that a selector never
+scans every pod, and (for manifests without pods) the workloads whose template makes them."""
+
+from __future__ import annotations
+
+from ..snapshot import K8sObject
+
+# Namespace -> the pod-making workloads there, each with the labels its pod template carries.
+WorkloadsByNamespace = dict[str, list[tuple[K8sObject, dict[str, str]]]]
+
+
+class PodRecord:
+    __slots__ = ("labels", "obj")
+
+    def __init__(self, obj: K8sObject) -> None:
+        self.obj = obj
+        self.labels = obj.labels
+
+
+class NamespacePods:
+    """Pods of one namespace with an inverted (label, value) -> positions index."""
+
+    __slots__ = ("by_label", "pods")
+
+    def __init__(self) -> None:
+        self.pods: list[PodRecord] = []
+        self.by_label: dict[tuple[str, str], list[int]] = {}
+
+    def add(self, rec: PodRecord) -> None:
+        idx = len(self.pods)
+        self.pods.append(rec)
+        for pair in rec.labels.items():
+            self.by_label.setdefault(pair, []).append(idx)
+
+    def select(self, selector: dict[str, str]) -> list[PodRecord]:
+        """The pods carrying every label of a non-empty selector, in snapshot order."""
+        lists = []
+        for pair in selector.items():
+            hit = self.by_label.get(pair)
+            if not hit:
+                return []
+            lists.append(hit)
+        lists.sort(key=len)
+        matched = set(lists[0])
+        for other in lists[1:]:
+            matched.intersection_update(other)
+            if not matched:
+                return []
+        return [self.pods[i] for i in sorted(matched)]
