@@ -1,0 +1,137 @@
+"""Every diagnosis code the engine can emit: title, default severity and the rules it relates to.
+
+The registry is Python, not parsed Markdown, so a code cannot vanish from it by a doc edit; each code
+is documented under a heading of the same name in docs/rules/diagnoses.md (the catalog test keeps the
+two, and the engine's call sites, in step). The severity is the usual one: a few call sites lower it
+(for example a named port that only some pods lack, or anything under ``assume_endpoints``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DiagnosisKind:
+    code: str
+    title: str
+    severity: str  # error | warning | info (result.SEVERITIES)
+    rules: tuple[str, ...]
+
+
+def _kinds(*kinds: DiagnosisKind) -> dict[str, DiagnosisKind]:
+    return {k.code: k for k in kinds}
+
+
+_K = DiagnosisKind
+
+DIAGNOSES: dict[str, DiagnosisKind] = _kinds(
+    # -- the way in: load balancer, kube-proxy (entry.py) ------------------------------------------
+    _K("ENTRY_PORT_CLOSED", "The controller's Service does not expose the requested port", "error",
+       ("dataplane#R4", "dataplane#R2")),
+    _K("LB_SOURCE_RANGE_DROPPED", "The client is outside loadBalancerSourceRanges", "error",
+       ("dataplane#R27", "dataplane#R38")),
+    _K("CONTROLLER_NO_ENDPOINTS", "The controller's Service has no ready endpoints", "error",
+       ("dataplane#R21", "dataplane#R39")),
+    # -- Services and endpoints (services.py) ------------------------------------------------------
+    _K("SERVICE_MISSING", "The Service does not exist", "error", ("k8s-routing#C-4", "k8s-routing#I-8")),
+    _K("SERVICE_PORT_MISMATCH", "The Service has no such port", "error",
+       ("k8s-routing#I-22", "k8s-routing#C-4", "ingress-nginx#6.2")),
+    _K("EXTERNAL_NAME_EMPTY", "An ExternalName Service without externalName", "error", ("dataplane#R6",)),
+    _K("EXTERNAL_NAME_BACKEND", "The backend is an ExternalName Service", "info", ("dataplane#R6",)),
+    _K("SERVICE_WITHOUT_ENDPOINTS", "A Service without selector has no EndpointSlice", "error", ("dataplane#R14",)),
+    _K("SELECTOR_MATCHES_NOTHING", "The Service selector matches no pod", "error", ("dataplane#R13",)),
+    _K("NAMED_PORT_UNRESOLVED", "Pods lack the named targetPort", "warning", ("dataplane#R10", "dataplane#R9")),
+    _K("ENDPOINTSLICE_PORT_UNMATCHED", "EndpointSlice ports do not match the Service port name", "error",
+       ("dataplane#R12",)),
+    _K("NO_READY_ENDPOINTS", "The Service has no ready endpoints", "error",
+       ("dataplane#R21", "dataplane#R15", "dataplane#R16", "dataplane#R13")),
+    # -- portable Ingress v1 (ingress-spec) --------------------------------------------------------
+    _K("INGRESS_NOT_SERVED", "The Ingress is not served by this controller", "warning",
+       ("k8s-routing#I-1", "k8s-routing#I-2", "k8s-routing#I-3", "k8s-routing#I-4", "k8s-routing#I-5",
+        "k8s-routing#I-6", "k8s-routing#I-7", "k8s-routing#I-8")),
+    _K("NO_INGRESS_RULE_MATCHES", "No Ingress rule matches the host and path", "error",
+       ("k8s-routing#I-19", "k8s-routing#I-18", "k8s-routing#I-13")),
+    _K("RESOURCE_BACKEND", "The route points at a resource backend", "warning",
+       ("k8s-routing#I-23", "ingress-nginx#6.4")),
+    _K("PLAIN_HTTP_TO_TLS_HOST", "Plain HTTP to a host with TLS", "info", ("k8s-routing#I-27", "k8s-routing#U-6")),
+    _K("TLS_HOST_NOT_COVERED", "No TLS entry covers the host", "warning", ("k8s-routing#I-27", "k8s-routing#I-25")),
+    _K("TLS_SECRET_MISSING", "The TLS Secret is missing", "warning", ("k8s-routing#I-25",)),
+    _K("TLS_SECRET_WRONG_TYPE", "The TLS Secret has the wrong type", "warning", ("k8s-routing#I-25",)),
+    # -- ingress-nginx: which Ingresses are served (selection.py, annotations.py) -----------------------
+    _K("INGRESS_CLASS_NOT_SERVED", "The Ingress class is not this controller's", "error",
+       ("ingress-nginx#1.1", "ingress-nginx#1.2")),
+    _K("INGRESS_NAMESPACE_NOT_WATCHED", "The Ingress's namespace is not watched", "error", ("ingress-nginx#1.3",)),
+    _K("INGRESS_DROPPED", "The controller drops the whole Ingress", "error", ("ingress-nginx#1.4",)),
+    _K("INGRESS_DROPPED_INVALID_ANNOTATION", "An invalid annotation value drops the Ingress", "error",
+       ("ingress-nginx#1.4", "ingress-nginx#11.2")),
+    _K("INGRESS_DROPPED_BLOCKED_WORD", "A blocklisted word drops the Ingress", "error", ("ingress-nginx#1.4",)),
+    _K("INGRESS_DROPPED_RISKY_ANNOTATION", "An annotation above the risk level drops the Ingress", "error",
+       ("ingress-nginx#11.2", "ingress-nginx#11.1", "ingress-nginx#1.4")),
+    _K("INGRESS_DROPPED_SNIPPET", "A snippet annotation drops the Ingress", "error",
+       ("ingress-nginx#11.2", "ingress-nginx#11.1", "ingress-nginx#14.7")),
+    _K("SNIPPETS_DISABLED", "Snippet annotations are disabled", "error",
+       ("ingress-nginx#14.7", "ingress-nginx#11.2")),
+    # -- ingress-nginx: annotation values (annotations.py) --------------------------------------------
+    _K("UNKNOWN_ANNOTATION", "Not an ingress-nginx annotation", "info", ("ingress-nginx#11.1",)),
+    _K("ANNOTATION_VALUE_IGNORED", "An annotation value is ignored", "warning", ("ingress-nginx#11.2",)),
+    _K("SNIPPET_DROPPED", "A snippet annotation is dropped", "warning", ("ingress-nginx#11.2", "ingress-nginx#11.1")),
+    _K("REWRITE_TARGET_INVALID", "rewrite-target is invalid and ignored", "warning", ("ingress-nginx#4.1",)),
+    _K("DEFAULT_BACKEND_SERVICE_MISSING", "The default-backend annotation names a missing Service", "warning",
+       ("ingress-nginx#6.7",)),
+    _K("TIMEOUT_WITH_UNITS_IGNORED", "A timeout with a unit is ignored", "warning",
+       ("ingress-nginx#8.1", "ingress-nginx#14.5")),
+    _K("CANARY_ANNOTATIONS_WITHOUT_CANARY", "Canary settings without canary: \"true\"", "warning",
+       ("ingress-nginx#7.1",)),
+    _K("CORS_ORIGIN_INVALID", "cors-allow-origin is invalid", "warning", ("ingress-nginx#9.6",)),
+    _K("PROXY_SSL_WITHOUT_SECRET", "Upstream TLS settings without proxy-ssl-secret", "warning",
+       ("ingress-nginx#10.2",)),
+    _K("AUTH_SECRET_MISSING", "The basic-auth Secret is missing or unusable", "error",
+       ("ingress-nginx#9.2", "ingress-nginx#11.2")),
+    _K("AUTH_SECRET_TYPE_INVALID", "auth-secret-type is invalid", "error", ("ingress-nginx#9.2", "ingress-nginx#11.2")),
+    _K("AUTH_URL_INVALID", "An external-auth setting is invalid", "error", ("ingress-nginx#9.3", "ingress-nginx#11.2")),
+    _K("CIDR_LIST_INVALID", "An IP range list is invalid", "error", ("ingress-nginx#9.1", "ingress-nginx#11.2")),
+    _K("PROXY_SSL_SECRET_MISSING", "The proxy-ssl-secret is missing or unusable", "error",
+       ("ingress-nginx#10.2", "ingress-nginx#11.2")),
+    # -- ingress-nginx: servers, locations, regexes (pipeline.py, regexes.py) ----------------------------
+    _K("DEFAULT_CERTIFICATE", "nginx serves its default certificate", "warning", ("ingress-nginx#2.6",)),
+    _K("DUPLICATE_LOCATION", "Two paths render the same nginx location", "error", ("ingress-nginx#3.10",)),
+    _K("REGEX_INVALID", "A path regex does not compile", "error", ("ingress-nginx#3.4",)),
+    _K("REGEX_TIMEOUT", "A path regex backtracks catastrophically", "error", ("ingress-nginx#3.4",)),
+    # -- ingress-nginx: policies decided per request (policies.py) ------------------------------------
+    _K("BODY_TOO_LARGE", "The request body exceeds proxy-body-size", "error", ("ingress-nginx#8.6", "ingress-nginx#0")),
+    _K("CLIENT_BLOCKED", "The client is in block-cidrs", "error", ("ingress-nginx#9.1",)),
+    _K("DENYLIST_DENIED", "The client matches the denylist", "error", ("ingress-nginx#9.1",)),
+    _K("ALLOWLIST_DENIED", "The client is outside the allowlist", "error", ("ingress-nginx#9.1",)),
+    _K("AUTH_REQUIRED", "The path requires authentication", "info", ("ingress-nginx#9.2", "ingress-nginx#9.3")),
+    _K("AUTH_SERVICE_MISSING", "The external auth Service does not exist", "error", ("ingress-nginx#9.3",)),
+    _K("PLAIN_HTTP_TO_HTTPS_PORT", "Plain HTTP sent to a TLS port", "error",
+       ("ingress-nginx#10.3", "ingress-nginx#14.10")),
+    _K("HTTPS_TO_PLAIN_PORT", "TLS sent to a plain-HTTP port", "error", ("ingress-nginx#10.3", "ingress-nginx#10.1")),
+    _K("GRPC_TO_HTTP1_BACKEND", "gRPC sent to an HTTP/1 port", "error", ("ingress-nginx#10.3", "ingress-nginx#10.1")),
+    _K("BACKEND_MAY_EXPECT_TLS", "The backend port may expect TLS", "warning", ("ingress-nginx#10.3",)),
+    # -- ingress-nginx: common misunderstandings (misunderstandings.py) ---------------------------------
+    _K("REWRITE_WITHOUT_CAPTURE_GROUP", "rewrite-target without a capture group", "warning",
+       ("ingress-nginx#14.1", "ingress-nginx#4.1")),
+    _K("HOST_REGEX_MODE", "The whole host is in regex mode", "warning", ("ingress-nginx#14.2", "ingress-nginx#3.3")),
+    _K("REGEX_ORDER_BY_LENGTH", "Regex locations are tried by length", "info", ("ingress-nginx#14.3", "ingress-nginx#3.5")),
+    _K("NOT_FOUND_VS_UNAVAILABLE", "404 or 503: what the status says", "info", ("ingress-nginx#14.4", "ingress-nginx#6.4")),
+    _K("WEBSOCKET_IDLE_TIMEOUT", "WebSockets close after the read timeout", "warning",
+       ("ingress-nginx#14.5", "ingress-nginx#8.1")),
+    _K("STRICT_PATH_VALIDATION", "A regex path with pathType Exact or Prefix", "warning",
+       ("ingress-nginx#14.6", "ingress-nginx#3.8")),
+    _K("HTTPS_REDIRECT_LOOP", "HTTPS redirect loop behind a TLS load balancer", "error",
+       ("ingress-nginx#14.8", "ingress-nginx#5.1")),
+    _K("HOSTLESS_NOT_FALLBACK", "Host-less rules are not a fallback", "warning", ("ingress-nginx#14.9", "ingress-nginx#2.3")),
+    _K("PROXY_SSL_IGNORED", "proxy-ssl-name without proxy-ssl-secret does nothing", "warning",
+       ("ingress-nginx#14.10", "ingress-nginx#10.2")),
+    _K("PREFIX_TRAILING_SLASH_301", "A Prefix path with a trailing slash redirects", "info",
+       ("ingress-nginx#3.6", "ingress-nginx#3.5")),
+)
+
+
+def diagnosis_kind(code: str) -> DiagnosisKind | None:
+    return DIAGNOSES.get(code)
+
+
+__all__ = ["DIAGNOSES", "DiagnosisKind", "diagnosis_kind"]
