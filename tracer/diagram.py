@@ -8,8 +8,9 @@ carries its status as text ("200 OK", "refused"), so colour is never the only si
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from typing import Any
+
+from tracer.engine.http_status import status_text as http_status_text
 
 # Lane id, title. Order is the order of the path into the cluster.
 LANES: tuple[tuple[str, str], ...] = (
@@ -55,20 +56,15 @@ ROW_H = 58
 CHAR_W = 6.6  # average width of a 12px system-font character
 
 
-def reason_phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
-
-
 def status_text(status: int | None, outcome: str = "forward", error: str | None = None) -> str:
-    """What an arrow says: "200 OK", "503 Service Unavailable", "connection refused", "forwarded"."""
+    """What an arrow says: "200 OK", "503 Service Unavailable", "connection refused", "forwarded".
+
+    Status lines come from the engine's one RFC 9110 table, as in the CLI's text report.
+    """
     if outcome in L4_OUTCOMES:
         return L4_OUTCOMES[outcome]
     if status is not None:
-        phrase = reason_phrase(status)
-        return f"{status} {phrase}".strip()
+        return http_status_text(status)
     if error:
         return ERROR_TEXT.get(error, error)
     return "forwarded" if outcome == "forward" else outcome

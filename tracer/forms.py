@@ -6,15 +6,16 @@ from typing import Any
 
 from django import forms
 
+from tracer.engine.options import CONTROLLERS
+
 from .models import ShareLink
+from .request_spec import SpecError, clean_options, clean_request, split_request_line
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 HTTP_VERSIONS = (("1.1", "HTTP/1.1"), ("2", "HTTP/2"), ("1.0", "HTTP/1.0"), ("3", "HTTP/3"))
 
 
 def controller_choices() -> list[tuple[str, str]]:
-    from tracer.engine.options import CONTROLLERS
-
     return [("", "Detect from the snapshot"), *((c, c) for c in CONTROLLERS)]
 
 
@@ -38,6 +39,7 @@ class ScenarioForm(forms.Form):
         label="URL",
         max_length=2000,
         widget=forms.TextInput(attrs={"placeholder": "https://shop.example.com/cart", "data-testid": "scenario-url"}),
+        help_text="A whole request line (GET https://host/path HTTP/1.0) also sets the method and HTTP version.",
     )
     method = forms.ChoiceField(choices=[(m, m) for m in METHODS], initial="GET")
     headers = forms.CharField(
@@ -51,13 +53,14 @@ class ScenarioForm(forms.Form):
         label="Client IP", required=False, widget=forms.TextInput(attrs={"placeholder": "203.0.113.10"})
     )
     body_bytes = forms.IntegerField(label="Body size (bytes)", required=False, min_value=0)
-    controller = forms.ChoiceField(label="Controller", required=False, choices=())
+    controller = forms.ChoiceField(label="Controller", required=False, choices=controller_choices)
     assume_endpoints = forms.BooleanField(label="Assume every Service has ready endpoints", required=False)
     seed = forms.IntegerField(required=False, min_value=0, widget=forms.NumberInput(attrs={"placeholder": "random"}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["controller"].choices = controller_choices()
+        self._request: dict[str, Any] = {}
+        self._options: dict[str, Any] = {}
         for name, field in self.fields.items():
             field.widget.attrs.setdefault("data-testid", f"scenario-{name.replace('_', '-')}")
 
@@ -65,37 +68,40 @@ class ScenarioForm(forms.Form):
         return parse_header_lines(self.cleaned_data.get("headers") or "")
 
     def clean(self) -> dict[str, Any]:
-        from tracer.engine import OptionError, RequestError, parse_request
-        from tracer.engine.options import Options
-
-        data = super().clean()
-        if self.errors:
-            return data
-        try:
-            parse_request(self.request_spec())
-        except RequestError as exc:
-            raise forms.ValidationError(str(exc)) from exc
-        try:
-            Options.from_kwargs(**self.options())
-        except OptionError as exc:
-            raise forms.ValidationError(str(exc)) from exc
-        return data
-
-    def request_spec(self) -> dict[str, Any]:
+        """The request goes through the same validator as the API's (tracer.request_spec)."""
+        super().clean()
         d = self.cleaned_data
-        spec: dict[str, Any] = {
+        if self.errors:
+            return d
+        raw: dict[str, Any] = {
             "method": d["method"],
-            "url": d["url"].strip(),
             "headers": d.get("headers") or [],
             "http_version": d.get("http_version") or "1.1",
         }
         if d.get("client_ip"):
-            spec["client_ip"] = d["client_ip"]
+            raw["client_ip"] = d["client_ip"]
         if d.get("body_bytes") is not None:
-            spec["body_bytes"] = d["body_bytes"]
-        return spec
+            raw["body_bytes"] = d["body_bytes"]
+        try:
+            raw.update(split_request_line(d["url"]))  # a method or version on the line wins over the fields
+            self._request = clean_request(raw)
+            self._options = clean_options(self._chosen_options())
+        except SpecError as exc:
+            if exc.field in self.fields:
+                self.add_error(exc.field, exc.message)
+            else:
+                raise forms.ValidationError(exc.message) from exc
+        return d
+
+    def request_spec(self) -> dict[str, Any]:
+        """The validated request, as a Scenario stores it (only after is_valid())."""
+        return self._request
 
     def options(self) -> dict[str, Any]:
+        """The validated engine options (only after is_valid())."""
+        return self._options
+
+    def _chosen_options(self) -> dict[str, Any]:
         d = self.cleaned_data
         opts: dict[str, Any] = {}
         if d.get("controller"):

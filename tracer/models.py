@@ -2,15 +2,15 @@
 
 Public identifiers are UUIDs (or random tokens); integer primary keys never appear in URLs.
 Behaviour lives on the models (hc style): ``Trace.claim`` is the conditional UPDATE the task relies on.
+Publishing to the task queue and judging whether a worker is alive live in tracer/queue.py, which
+imports these models (never the other way round).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
-import socket
 import uuid
 from collections.abc import Iterable
 from datetime import timedelta
@@ -194,7 +194,13 @@ class Snapshot(models.Model):
         objects = [K8sObject(body, EngineSource(file, document, line)) for body, file, document, line in rows]
         # Load warnings were recorded at upload; duplicates were already resolved then.
         warnings = [
-            LoadWarning(**{k: w.get(k) for k in ("message", "file", "document", "line", "field")})
+            LoadWarning(
+                message=str(w["message"]),
+                file=w.get("file"),
+                document=w.get("document"),
+                line=w.get("line"),
+                field=w.get("field"),
+            )
             for w in self.warnings
             if isinstance(w, dict) and w.get("message")
         ]
@@ -275,21 +281,6 @@ class Scenario(models.Model):
         return f"{self.request.get('method', 'GET')} {self.request.get('url', '')}"
 
 
-def _local_process_is_dead(claimed_by: str) -> bool:
-    """True when ``claimed_by`` names a process on this host that no longer exists."""
-    host, _, rest = claimed_by.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 class Trace(models.Model):
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -341,21 +332,13 @@ class Trace(models.Model):
         return timezone.now() - timedelta(seconds=settings.TRACER_RUNNING_STALE_SECONDS)
 
     def claim(self, worker: str) -> bool:
-        """Conditional UPDATE: queued, or running but abandoned, becomes running by ``worker``.
+        """Conditional UPDATE: queued, or running for longer than a task may take, becomes running by ``worker``.
 
-        Returns False when another worker holds it or it is finished (a duplicate delivery).
+        Returns False when another worker holds it or it is finished (a duplicate delivery). A claim
+        whose process died on this host is released first by ``tracer.queue.release_if_abandoned``.
         """
         now = timezone.now()
         claimable = Q(state=self.State.QUEUED) | Q(state=self.State.RUNNING, started_at__lt=self.running_stale_before())
-        row = Trace.objects.filter(pk=self.pk).values("state", "claimed_by").first()
-        if (
-            row
-            and row["state"] == self.State.RUNNING
-            and row["claimed_by"]
-            and _local_process_is_dead(row["claimed_by"])
-        ):
-            # The process that claimed it was killed on this host: take over at once.
-            claimable |= Q(state=self.State.RUNNING, claimed_by=row["claimed_by"])
         updated = Trace.objects.filter(claimable, pk=self.pk).update(
             state=self.State.RUNNING,
             started_at=now,
@@ -388,52 +371,13 @@ class Trace(models.Model):
 
     # -- the web side --------------------------------------------------------------------------------
 
-    @classmethod
-    def submit(
-        cls,
-        *,
-        snapshot: Snapshot,
-        request: dict[str, Any],
-        options: dict[str, Any],
-        user: User | None,
-        scenario: Scenario | None = None,
-    ) -> tuple[Trace, bool | None]:
-        """Store the scenario (unless given) and a queued trace; publish the task after commit.
-
-        Returns the trace and whether publishing worked (None when the commit is still pending, as
-        inside a test transaction). A failed publish leaves the trace queued for the sweep.
-        """
-        published: list[bool] = []
-        with transaction.atomic():
-            if scenario is None:
-                scenario = Scenario.objects.create(
-                    workspace=snapshot.workspace, request=request, options=options, created_by=user
-                )
-            trace = cls.objects.create(
-                workspace=snapshot.workspace, scenario=scenario, snapshot=snapshot, created_by=user
-            )
-            trace.enqueue_on_commit(published)
-        return trace, (published[0] if published else None)
-
-    def enqueue(self) -> bool:
-        """Publish the task; False (and nothing raised) when the broker is unreachable."""
-        from tracer.tasks import publish_trace
-
-        return publish_trace(self.pk)
-
-    def enqueue_on_commit(self, published: list[bool] | None = None) -> None:
-        """Publish after the surrounding transaction commits; record the outcome in ``published``."""
-
-        def _send() -> None:
-            ok = self.enqueue()
-            if published is not None:
-                published.append(ok)
-
-        transaction.on_commit(_send)
+    def workspace_share_link(self) -> ShareLink | None:
+        """The active workspace-only link, if there is one (reading never creates one)."""
+        return self.share_links.filter(visibility=ShareLink.Visibility.WORKSPACE, revoked_at__isnull=True).first()
 
     def share_link(self, user: User | None = None) -> ShareLink:
         """The active workspace-only link, created when missing."""
-        link = self.share_links.filter(visibility=ShareLink.Visibility.WORKSPACE, revoked_at__isnull=True).first()
+        link = self.workspace_share_link()
         if link is None:
             link = ShareLink.objects.create(trace=self, visibility=ShareLink.Visibility.WORKSPACE, created_by=user)
         return link

@@ -3,17 +3,15 @@
 Delivery is at-least-once (acks_late + reject_on_worker_lost, Redis visibility timeout), so every task is
 idempotent: a duplicate finds the trace claimed or finished and returns. Engine errors are results (a failed
 trace with the message), never retried; only transient database/broker errors are retried with backoff.
+Publishing and the stale-trace sweep live in tracer/queue.py; this module runs them on the worker.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import socket
 import threading
 import time
-from datetime import timedelta
 from typing import Any
 
 import kombu.exceptions
@@ -23,10 +21,9 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_ready, worker_shutting_down
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections
-from django.db.models import Q
-from django.utils import timezone
 
-from .models import Trace, _local_process_is_dead
+from .models import Trace
+from .queue import RUN_TRACE_TASK, release_if_abandoned, requeue_stale_traces, worker_id
 
 logger = logging.getLogger(__name__)
 
@@ -37,17 +34,6 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
 )
-# Publishing fails with these when the broker is unreachable.
-PUBLISH_ERRORS: tuple[type[BaseException], ...] = (
-    kombu.exceptions.OperationalError,
-    kombu.exceptions.KombuError,
-    redis.exceptions.RedisError,
-    OSError,
-)
-
-
-def worker_id(task_id: str | None = None) -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{task_id or '-'}"
 
 
 def execute_trace(trace_id: str, worker: str) -> dict[str, Any]:
@@ -59,6 +45,7 @@ def execute_trace(trace_id: str, worker: str) -> dict[str, Any]:
     trace = Trace.objects.select_related("scenario", "snapshot").filter(pk=trace_id).first()
     if trace is None:
         return {"trace": str(trace_id), "skipped": "gone"}
+    release_if_abandoned(trace.pk)  # the process that claimed it was killed on this host: take over at once
     if not trace.claim(worker):
         return {"trace": str(trace_id), "skipped": "claimed or finished"}
     try:
@@ -89,7 +76,7 @@ def execute_trace(trace_id: str, worker: str) -> dict[str, Any]:
 
 @shared_task(
     bind=True,
-    name="tracer.tasks.run_trace",
+    name=RUN_TRACE_TASK,
     acks_late=True,
     reject_on_worker_lost=True,
     ignore_result=True,
@@ -104,54 +91,6 @@ def run_trace(self: Any, trace_id: str) -> dict[str, Any]:
     except TRANSIENT_ERRORS as exc:
         # Exponential backoff: 1, 2, 4 ... 60 s.
         raise self.retry(exc=exc, countdown=min(60, 2**self.request.retries)) from exc
-
-
-def publish_trace(trace_id: Any) -> bool:
-    """Send the task to the broker; False when the broker is down (the sweep sends it later)."""
-    Trace.objects.filter(pk=trace_id, state=Trace.State.QUEUED).update(enqueued_at=timezone.now())
-    try:
-        run_trace.apply_async(args=[str(trace_id)])
-    except PUBLISH_ERRORS as exc:
-        logger.warning("could not publish trace %s: %s", trace_id, exc)
-        Trace.objects.filter(pk=trace_id, state=Trace.State.QUEUED).update(enqueued_at=None)
-        return False
-    return True
-
-
-def requeue_stale_traces(now: Any = None, limit: int = 500) -> int:
-    """Re-enqueue traces stuck in queued (never or long ago published) or running (worker gone).
-
-    Returns how many were published. Stops at the first publish failure (broker still down).
-    """
-    now = now or timezone.now()
-    queued_before = now - timedelta(seconds=settings.TRACER_STALE_SECONDS)
-    running_before = now - timedelta(seconds=settings.TRACER_RUNNING_STALE_SECONDS)
-    ids: list[Any] = []
-    for row in Trace.objects.filter(state=Trace.State.RUNNING).values("pk", "claimed_by", "started_at")[:limit]:
-        abandoned = (row["started_at"] is not None and row["started_at"] < running_before) or (
-            row["claimed_by"] and _local_process_is_dead(row["claimed_by"])
-        )
-        if abandoned:
-            released = Trace.objects.filter(
-                pk=row["pk"], state=Trace.State.RUNNING, claimed_by=row["claimed_by"], started_at=row["started_at"]
-            ).update(state=Trace.State.QUEUED, claimed_by="")
-            if released:
-                ids.append(row["pk"])
-    ids += list(
-        Trace.objects.filter(state=Trace.State.QUEUED)
-        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=queued_before))
-        .exclude(pk__in=ids)
-        .order_by("queued_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    published = 0
-    for pk in ids:
-        if not publish_trace(pk):
-            break
-        published += 1
-    if published:
-        logger.warning("requeued %d stale trace(s)", published)
-    return published
 
 
 @shared_task(name="tracer.tasks.requeue_stale_traces_task", ignore_result=True)

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from tracer.views import accounts, api, share, snapshots, traces
+from tracer.views import accounts, api, rules, share, snapshots, traces
 
 urlpatterns = [
     path("", accounts.home, name="tracer-home"),
@@ -33,6 +33,9 @@ urlpatterns = [
     re_path(r"^t/(?P<token>[A-Za-z0-9_-]+)$", share.share_view, name="tracer-share"),
     path("t/<str:token>/hops/<int:r>/<int:i>/", share.share_hop, name="tracer-share-hop"),
     re_path(r"^t/(?P<token>[A-Za-z0-9_-]+)\.(?P<fmt>json|svg|md)$", share.share_download, name="tracer-share-download"),
+    # the rule catalog (public documentation)
+    path("rules/", rules.rules_index, name="tracer-rules"),
+    path("rules/<slug:slug>/", rules.rules_page, name="tracer-rules-page"),
     # workspace and tokens
     path("workspace/", accounts.workspace_page, name="tracer-workspace"),
     path("workspace/switch/", accounts.workspace_switch, name="tracer-workspace-switch"),

@@ -1,5 +1,9 @@
 """Fixtures for the browser tests: a live stack (Redis, SQLite file, web, one slow-ish worker) and headless
-Chromium through Playwright. Screenshots go to test-output/screenshots/."""
+Chromium through Playwright. Screenshots go to test-output/screenshots/.
+
+Without Playwright or Chromium the tests skip with the reason, for a developer running a subset; the test
+command sets TRACER_REQUIRE_BROWSER=1, and then they fail instead, so a missing browser never passes silently.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -16,8 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from conftest_live import SCREENSHOTS, LiveStack, start_stack
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
+try:
+    from playwright import sync_api as playwright_sync
+except ImportError:
+    playwright_sync = None
 
+REQUIRE_BROWSER = os.environ.get("TRACER_REQUIRE_BROWSER") == "1"
 CHROMIUM = os.environ.get("TRACER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -38,9 +46,16 @@ USERS = {
 TASK_DELAY = "2"
 
 
+def browser_unavailable(reason: str) -> NoReturn:
+    """Fail when the browser suite is required (TRACER_REQUIRE_BROWSER=1), else skip, saying why."""
+    if REQUIRE_BROWSER:
+        pytest.fail(f"{reason}; TRACER_REQUIRE_BROWSER=1 makes the browser tests mandatory", pytrace=False)
+    pytest.skip(reason)
+
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
+def stack(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[LiveStack]:
+    """The stack exists for the browser: asking for the browser first reports a missing one at once."""
     live = start_stack(tmp_path_factory.mktemp("live-browser"), USERS)
     try:
         live.start_worker({"TRACER_TASK_DELAY_SECONDS": TASK_DELAY})
@@ -50,9 +65,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
 
 
 @pytest.fixture(scope="session")
-def browser(stack: LiveStack) -> Iterator[Any]:
+def browser() -> Iterator[Any]:
+    """Checked before the stack starts, so a missing browser is reported at once."""
+    if playwright_sync is None:
+        browser_unavailable("Playwright is not installed (pip install -r requirements-dev.txt)")
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set TRACER_CHROMIUM)")
+        browser_unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set TRACER_CHROMIUM)")
     with playwright_sync.sync_playwright() as pw:
         # Playwright gives every launch a fresh temporary profile (user data dir).
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)

@@ -1,6 +1,9 @@
 """Integration tests on real parts: redis-server, a Celery worker process, the web server and a SQLite file
 (or a fresh PostgreSQL database), talking HTTP to the JSON API and the HTML forms.
 
+They check outcomes only; waiting loops have deadlines, but nothing asserts how long a step took
+(bench/bench_queue.py measures that). A missing redis-server fails the suite, it is never skipped.
+
 Run: .venv/bin/python -m pytest tests/integration -q
 """
 
@@ -10,7 +13,6 @@ import os
 import re
 import secrets
 import signal
-import statistics
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest_live import OWNER, UUID_RE, LiveStack, WebSession, example_files, record_metrics, start_stack, wait_for
+from conftest_live import OWNER, UUID_RE, LiveStack, WebSession, example_files, start_stack, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -38,34 +40,16 @@ def assert_shop_api_trace(done: dict[str, Any]) -> None:
     assert done["started_at"] and done["finished_at"]
 
 
-def measure_submit_to_done(stack: LiveStack, token: str, snapshot: str, runs: int = 5) -> dict[str, Any]:
-    """Submit ``runs`` traces one after the other; time each from the POST to the API answering done."""
-    timings: list[float] = []
-    posts: list[float] = []
-    engine: list[float] = []
+def submit_until_done(stack: LiveStack, token: str, snapshot: str, runs: int = 5) -> None:
+    """Submit ``runs`` traces one after the other; each is published at once and done on its first attempt."""
     for _ in range(runs):
-        t0 = time.perf_counter()
         resp = stack.submit_trace(token, snapshot, URL)
-        posts.append(time.perf_counter() - t0)
         assert resp.status == 202, resp
         body = resp.json()
         assert body["state"] == "queued" and "note" not in body, body
         done = stack.wait_state(token, body["id"], interval=0.02)
-        timings.append(time.perf_counter() - t0)
         assert_shop_api_trace(done)
         assert done["attempts"] == 1, done
-        engine.append(float(done["engine_ms"] or 0))
-    return {
-        "runs": runs,
-        "submit_to_done_s": [round(t, 3) for t in timings],
-        "submit_to_done_first_s": round(timings[0], 3),
-        "submit_to_done_median_s": round(statistics.median(timings), 3),
-        "submit_to_done_max_s": round(max(timings), 3),
-        "post_202_median_s": round(statistics.median(posts), 3),
-        "engine_ms_median": round(statistics.median(engine), 3),
-        "database": stack.database_url.split(":", 1)[0],
-        "poll_interval_s": 0.02,
-    }
 
 
 # -- a. submit -> worker -> done -------------------------------------------------------------------------
@@ -73,10 +57,7 @@ def measure_submit_to_done(stack: LiveStack, token: str, snapshot: str, runs: in
 
 def test_submit_runs_on_worker_and_stores_the_trace(live: LiveStack, token: str, snapshot_id: str) -> None:
     live.start_worker()
-    metrics = measure_submit_to_done(live, token, snapshot_id)
-    print(f"\nsubmit -> done (SQLite): {metrics}")
-    record_metrics("integration_sqlite", metrics)
-    assert metrics["submit_to_done_median_s"] < 10
+    submit_until_done(live, token, snapshot_id)
 
 
 # -- b. SIGKILL mid-task -------------------------------------------------------------------------------
@@ -95,14 +76,10 @@ def test_worker_sigkill_mid_task_loses_nothing(live: LiveStack, token: str, snap
     time.sleep(1)
     assert live.trace(token, trace_id)["state"] == "running", "nothing should have touched the trace yet"
 
-    t0 = time.perf_counter()
     live.start_worker(name="rescuer")  # no delay: the sweep at worker start takes the trace over
     done = live.wait_state(token, trace_id)
-    recovery = time.perf_counter() - t0
     assert_shop_api_trace(done)
     assert done["attempts"] == 2, done
-    print(f"\nrecovered after SIGKILL: {recovery:.2f} s from the new worker's start to done")
-    record_metrics("integration_sigkill_recovery", {"new_worker_start_to_done_s": round(recovery, 3)})
 
 
 def test_pool_process_sigkill_is_redelivered_and_taken_over(live: LiveStack, token: str, snapshot_id: str) -> None:
@@ -132,9 +109,7 @@ def test_redis_down_submission_is_stored_and_runs_when_redis_is_back(
     live.stop_redis()
 
     # The API: 202, queued, with a note.
-    t0 = time.perf_counter()
     resp = live.submit_trace(token, snapshot_id, URL)
-    api_submit_s = time.perf_counter() - t0
     assert resp.status == 202, resp
     body = resp.json()
     assert body["state"] == "queued", body
@@ -144,12 +119,10 @@ def test_redis_down_submission_is_stored_and_runs_when_redis_is_back(
     # The scenario form: the user lands on the trace page and is told it is queued.
     session = WebSession(live.base)
     session.login(*OWNER)
-    t0 = time.perf_counter()
     page = session.post_form(
         f"/snapshots/{snapshot_id}/traces/",
         {"method": "GET", "url": URL, "headers": "", "http_version": "1.1", "controller": ""},
     )
-    form_submit_s = time.perf_counter() - t0
     assert page.status == 200, page
     path = urllib.parse.urlparse(page.url).path
     assert path.startswith("/traces/"), page.url
@@ -165,28 +138,14 @@ def test_redis_down_submission_is_stored_and_runs_when_redis_is_back(
     for tid in (api_trace, form_trace):
         assert live.trace(token, tid)["state"] == "queued"
 
-    t0 = time.perf_counter()
     live.start_redis()  # same port, empty: the traces live in the database
     for tid in (api_trace, form_trace):
         assert_shop_api_trace(live.wait_state(token, tid))
-    back_to_done = time.perf_counter() - t0
 
     # The web process publishes again once Redis is back.
     resp = live.submit_trace(token, snapshot_id, URL)
     assert resp.status == 202 and "note" not in resp.json(), resp
     assert_shop_api_trace(live.wait_state(token, resp.json()["id"]))
-    print(
-        f"\nRedis down: API submit {api_submit_s:.2f} s, form submit {form_submit_s:.2f} s; "
-        f"Redis back -> both done in {back_to_done:.2f} s"
-    )
-    record_metrics(
-        "integration_redis_down",
-        {
-            "api_submit_with_redis_down_s": round(api_submit_s, 3),
-            "form_submit_with_redis_down_s": round(form_submit_s, 3),
-            "redis_back_to_done_s": round(back_to_done, 3),
-        },
-    )
 
 
 def test_requeue_stale_command_publishes_a_trace_left_unpublished(
@@ -221,7 +180,7 @@ def postgres_stack(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[L
     url = _postgres_url()
     if url is None:
         pytest.skip("set TRACER_TEST_DATABASE_URL (or DATABASE_URL) to a PostgreSQL URL to run this test")
-    psycopg = pytest.importorskip("psycopg")
+    import psycopg  # a requirement: with a PostgreSQL URL given, a missing driver is a failure
     parts = urllib.parse.urlsplit(url)
     admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
     name = f"tracer_it_{secrets.token_hex(6)}"
@@ -246,9 +205,7 @@ def test_submit_runs_on_worker_with_postgresql(postgres_stack: LiveStack) -> Non
     token = stack.api_token(OWNER[0])
     snapshot = str(stack.upload_snapshot(token, example_files("shop"), "shop")["id"])
     stack.start_worker()
-    metrics = measure_submit_to_done(stack, token, snapshot)
-    print(f"\nsubmit -> done (PostgreSQL): {metrics}")
-    record_metrics("integration_postgresql", metrics)
+    submit_until_done(stack, token, snapshot)
 
 
 def test_stack_has_no_stray_processes_after_stop(tmp_path: Path) -> None:

@@ -5,11 +5,14 @@ charlie is an outsider with a workspace of his own. Alice's workspace has one sn
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 from django.contrib.auth.models import User
 from django.test import TestCase, override_settings
 
+from tracer import queue
 from tracer.models import Membership, Snapshot, Trace, default_workspace
+from tracer.queue import submit_trace
 from tracer.tasks import execute_trace
 from tracer.uploads import load
 
@@ -51,8 +54,18 @@ def make_snapshot(workspace: Any, user: Any, manifest: bytes = MANIFEST, name: s
     return Snapshot.create_from_engine(load([("m.yaml", manifest)]), workspace=workspace, name=name, created_by=user)
 
 
+def broker(**kwargs: Any) -> Any:
+    """Stand in for the broker: patches the publishing call (kwargs as for mock.patch, e.g. side_effect)."""
+    return mock.patch.object(queue.app, "send_task", **kwargs)
+
+
+def published(trace: Trace) -> Any:
+    """The call ``broker()`` records for publishing ``trace``."""
+    return mock.call(queue.RUN_TRACE_TASK, args=(str(trace.pk),))
+
+
 def run_trace_now(snapshot: Snapshot, user: Any, url: str = "http://shop.example.com/cart", **options: Any) -> Trace:
-    trace, _ = Trace.submit(snapshot=snapshot, request={"method": "GET", "url": url}, options=options, user=user)
+    trace, _ = submit_trace(snapshot=snapshot, request={"method": "GET", "url": url}, options=options, user=user)
     execute_trace(str(trace.pk), "test-worker")
     trace.refresh_from_db()
     return trace

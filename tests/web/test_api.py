@@ -1,15 +1,14 @@
 from __future__ import annotations
 
 import json
-from unittest.mock import patch
+from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tracer import tasks
-from tracer.models import ApiToken, Snapshot, Trace
+from tracer.models import ApiToken, Scenario, ShareLink, Snapshot, Trace
 from tracer.tasks import execute_trace
 
-from .base import MANIFEST, BaseTestCase, make_snapshot
+from .base import MANIFEST, BaseTestCase, broker, make_snapshot
 
 
 class ApiTestCase(BaseTestCase):
@@ -75,7 +74,7 @@ class ApiTestCase(BaseTestCase):
             "request": {"method": "GET", "url": "http://shop.example.com/cart", "headers": {"X-A": "1"}},
             "options": {"assume_endpoints": True},
         }
-        with patch.object(tasks.run_trace, "apply_async") as apply_async, self.captureOnCommitCallbacks(execute=True):
+        with broker() as send_task, self.captureOnCommitCallbacks(execute=True):
             r = self.client.post(
                 "/api/v1/traces",
                 json.dumps(payload),
@@ -85,7 +84,7 @@ class ApiTestCase(BaseTestCase):
         assert r.status_code == 202
         body = r.json()
         assert body["state"] == "queued" and body["url"].endswith(f"/traces/{body['id']}/")
-        apply_async.assert_called_once()
+        send_task.assert_called_once()
         url = f"/api/v1/traces/{body['id']}"
         r = self.client.get(url, headers=self.auth(self.bob_token))
         assert r.json()["trace"] is None and r.json()["state"] == "queued"
@@ -93,14 +92,64 @@ class ApiTestCase(BaseTestCase):
         got = self.client.get(url, headers=self.auth(self.alice_token)).json()
         assert got["state"] == "done" and got["trace"]["requests"][0]["status"] == 200
         assert got["request"]["headers"] == [["X-A", "1"]]
-        assert "/t/" in got["share_url"]
+        # The POST made the private link; reading reports it.
         link = Trace.objects.get(pk=body["id"]).share_links.get()
         assert link.visibility == "workspace"
-        # The same link is reused, and it is private.
-        assert self.client.get(url, headers=self.auth(self.alice_token)).json()["share_url"] == got["share_url"]
+        assert got["share_url"] == body["share_url"] == f"http://testserver{link.get_absolute_url()}"
         self.client.logout()
-        assert self.client.get(link.get_absolute_url()).status_code == 302
+        assert self.client.get(link.get_absolute_url()).status_code == 302  # private: anonymous -> login
         assert self.client.get(url, headers=self.auth(self.charlie_token)).status_code == 404
+
+    def get_trace(self, trace_id: object) -> dict[str, object]:
+        return self.client.get(f"/api/v1/traces/{trace_id}", headers=self.auth(self.alice_token)).json()
+
+    def test_get_reports_the_existing_share_link_and_never_writes(self) -> None:
+        trace = self.make_trace()
+        assert self.get_trace(trace.pk)["share_url"] is None
+        assert not ShareLink.objects.exists()
+        link = trace.share_link(self.bob)
+        rows = (ShareLink.objects.count(), Trace.objects.count(), Scenario.objects.count())
+        for _ in range(2):
+            assert self.get_trace(trace.pk)["share_url"] == f"http://testserver{link.get_absolute_url()}"
+        assert (ShareLink.objects.count(), Trace.objects.count(), Scenario.objects.count()) == rows
+
+    def test_get_leaves_a_revoked_link_revoked(self) -> None:
+        trace_id = self.post_trace("http://shop.example.com/cart").json()["id"]
+        link = ShareLink.objects.get(trace_id=trace_id)
+        self.login(self.bob)
+        assert self.client.post(f"/share/{link.token}/revoke/").status_code == 302  # a member revokes it
+        for _ in range(2):
+            assert self.get_trace(trace_id)["share_url"] is None
+        assert ShareLink.objects.count() == 1
+        link.refresh_from_db()
+        assert link.revoked_at is not None
+
+    def post_trace(self, request: object) -> Any:
+        return self.client.post(
+            "/api/v1/traces",
+            json.dumps({"snapshot": str(self.snapshot.pk), "request": request}),
+            content_type="application/json",
+            headers=self.auth(self.alice_token),
+        )
+
+    def test_request_line_with_http_version_is_honoured(self) -> None:
+        r = self.post_trace("GET https://shop.example.com/cart HTTP/1.0")
+        assert r.status_code == 202, r.json()
+        request = Trace.objects.get(pk=r.json()["id"]).scenario.request
+        assert request == {"method": "GET", "url": "https://shop.example.com/cart", "http_version": "1.0"}
+        execute_trace(r.json()["id"], "w")
+        assert self.get_trace(r.json()["id"])["trace"]["requests"][0]["request"]["http_version"] == "1.0"
+
+    def test_url_with_spaces_is_refused(self) -> None:
+        for request in (
+            {"url": "https://shop.example.com/my cart"},
+            "GET https://shop.example.com/my cart HTTP/1.1",
+            {"url": "GET https://shop.example.com/cart HTTP/1.0"},
+        ):
+            r = self.post_trace(request)
+            assert r.status_code == 400, request
+            assert "contains a space" in r.json()["error"] and r.json()["field"] == "url"
+        assert not Trace.objects.exists()
 
     def test_trace_validation(self) -> None:
         def post(payload: object) -> int:

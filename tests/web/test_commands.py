@@ -2,15 +2,13 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from unittest.mock import patch
 
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from tracer import tasks
 from tracer.models import ApiToken, Snapshot
 
-from .base import MANIFEST, BaseTestCase
+from .base import MANIFEST, BaseTestCase, broker
 
 
 class CommandsTestCase(BaseTestCase):
@@ -22,7 +20,7 @@ class CommandsTestCase(BaseTestCase):
 
     def test_requeue_stale(self) -> None:
         out = io.StringIO()
-        with patch.object(tasks.run_trace, "apply_async"):
+        with broker():
             call_command("requeue_stale", stdout=out)
         assert "requeued" in out.getvalue()
 

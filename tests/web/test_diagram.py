@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tracer.diagram import layout, markdown_summary, outcome_class, status_text
+from tracer.engine.http_status import status_text as http_status_text
 
 REQ = {
     "request": {"method": "GET", "url": "http://a/"},
@@ -29,6 +30,16 @@ def test_status_text_is_never_colour_alone() -> None:
     assert status_text(None) == "forwarded"
     assert [outcome_class(s) for s in (200, 302, 404, 502)] == ["ok", "redirect", "client-error", "server-error"]
     assert outcome_class(None, "reset") == "l4"
+
+
+def test_status_phrases_are_the_engines_rfc9110_ones() -> None:
+    # http.HTTPStatus on Python 3.12 still says "Request Entity Too Large"; RFC 9110 renamed it.
+    assert status_text(413) == "413 Content Too Large" == http_status_text(413)
+    assert status_text(422, "respond") == "422 Unprocessable Content"
+    assert status_text(499) == "499"  # nginx's own code has no phrase
+    req = {**REQ, "status": 413, "hops": [{**REQ["hops"][-1], "status": 413}]}
+    assert layout(req).final_label == "413 Content Too Large"
+    assert "| 413 Content Too Large |" in markdown_summary({"requests": [req]})
 
 
 def test_layout_lanes_and_arrows() -> None:

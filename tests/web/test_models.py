@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 
-from tracer.models import ApiToken, Membership, ShareLink, SnapshotObject, Trace, hash_token
+from tracer.models import ApiToken, Membership, ShareLink, SnapshotObject, hash_token
+from tracer.queue import submit_trace
 
 from .base import BaseTestCase
 
@@ -50,7 +51,7 @@ class ModelsTestCase(BaseTestCase):
         assert trace.share_link(self.alice) == trace.share_link(self.bob)
 
     def test_claim_is_conditional(self) -> None:
-        trace, _ = Trace.submit(snapshot=self.snapshot, request={"url": "http://x"}, options={}, user=self.alice)
+        trace, _ = submit_trace(snapshot=self.snapshot, request={"url": "http://x"}, options={}, user=self.alice)
         assert trace.claim("w1")
         assert not trace.claim("w2")
         trace.refresh_from_db()

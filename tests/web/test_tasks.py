@@ -12,11 +12,13 @@ from django.db import OperationalError
 from django.test import override_settings
 from django.utils import timezone
 
-from tracer import tasks
+from tracer import queue, tasks
+from tracer.celery import app
 from tracer.models import Trace
+from tracer.queue import requeue_stale_traces, submit_trace
 from tracer.runner import clear_engine_cache
 
-from .base import BaseTestCase
+from .base import BaseTestCase, broker, published
 
 
 class TaskTestCase(BaseTestCase):
@@ -25,7 +27,7 @@ class TaskTestCase(BaseTestCase):
         clear_engine_cache()
 
     def queued(self, url: str = "http://shop.example.com/cart", **options: object) -> Trace:
-        trace, _ = Trace.submit(
+        trace, _ = submit_trace(
             snapshot=self.snapshot, request={"method": "GET", "url": url}, options=dict(options), user=self.alice
         )
         return trace
@@ -98,45 +100,71 @@ class TaskTestCase(BaseTestCase):
 
 
 class PublishTestCase(BaseTestCase):
+    def submit(self, url: str = "http://x") -> Trace:
+        trace, _ = submit_trace(snapshot=self.snapshot, request={"url": url}, options={}, user=self.alice)
+        return trace
+
+    def test_the_published_name_is_the_registered_task(self) -> None:
+        assert tasks.run_trace.name == queue.RUN_TRACE_TASK
+        assert app.tasks[queue.RUN_TRACE_TASK].name == queue.RUN_TRACE_TASK
+
     def test_publish_failure_is_caught_and_recorded(self) -> None:
         down = kombu.exceptions.OperationalError("down")
-        with (
-            patch.object(tasks.run_trace, "apply_async", side_effect=down),
-            self.captureOnCommitCallbacks(execute=True),
-        ):
-            trace, _ = Trace.submit(snapshot=self.snapshot, request={"url": "http://x"}, options={}, user=self.alice)
+        with broker(side_effect=down), self.captureOnCommitCallbacks(execute=True):
+            trace = self.submit()
         trace.refresh_from_db()
         assert trace.state == "queued" and trace.enqueued_at is None
 
     def test_publish_happens_after_commit(self) -> None:
-        with patch.object(tasks.run_trace, "apply_async") as apply_async:
+        with broker() as send_task:
             with self.captureOnCommitCallbacks(execute=False) as callbacks:
-                trace, _ = Trace.submit(
-                    snapshot=self.snapshot, request={"url": "http://x"}, options={}, user=self.alice
-                )
-            apply_async.assert_not_called()
+                trace = self.submit()
+            send_task.assert_not_called()
             for callback in callbacks:
                 callback()
-            apply_async.assert_called_once_with(args=[str(trace.pk)])
+            assert send_task.call_args_list == [published(trace)]
+        trace.refresh_from_db()
+        assert trace.enqueued_at is not None
 
     def test_sweep_requeues_stale_and_unpublished_traces(self) -> None:
         old = timezone.now() - timedelta(hours=1)
-        never, _ = Trace.submit(snapshot=self.snapshot, request={"url": "http://x"}, options={}, user=self.alice)
-        stuck, _ = Trace.submit(snapshot=self.snapshot, request={"url": "http://y"}, options={}, user=self.alice)
+        never = self.submit("http://x")
+        stuck = self.submit("http://y")
         stuck.claim("gone-host:1:x")
         Trace.objects.filter(pk=stuck.pk).update(started_at=old)
-        fresh, _ = Trace.submit(snapshot=self.snapshot, request={"url": "http://z"}, options={}, user=self.alice)
+        fresh = self.submit("http://z")
         Trace.objects.filter(pk=fresh.pk).update(enqueued_at=timezone.now())
-        with patch.object(tasks.run_trace, "apply_async") as apply_async:
-            assert tasks.requeue_stale_traces() == 2
-        sent = {c.kwargs["args"][0] for c in apply_async.call_args_list}
-        assert sent == {str(never.pk), str(stuck.pk)}
+        with broker() as send_task:
+            assert requeue_stale_traces() == 2
+        assert sorted(map(str, send_task.call_args_list)) == sorted(map(str, [published(never), published(stuck)]))
         stuck.refresh_from_db()
         assert stuck.state == "queued"
 
+    def test_sweep_releases_a_claim_of_a_dead_local_process(self) -> None:
+        trace = self.submit()
+        assert trace.claim(f"{socket.gethostname()}:{2**22 + 12345}:x")
+        Trace.objects.filter(pk=trace.pk).update(enqueued_at=timezone.now())
+        with broker() as send_task:
+            assert requeue_stale_traces() == 1
+        assert send_task.call_args_list == [published(trace)]
+
+    def test_a_live_or_foreign_claim_is_not_released(self) -> None:
+        for holder in (f"{socket.gethostname()}:{os.getpid()}:x", "other-host:1:x"):
+            trace = self.submit()
+            assert trace.claim(holder)
+            assert not queue.release_if_abandoned(trace.pk)
+            trace.refresh_from_db()
+            assert trace.state == "running" and trace.claimed_by == holder
+
     def test_sweep_stops_when_the_broker_is_down(self) -> None:
         for url in ("http://a", "http://b"):
-            Trace.submit(snapshot=self.snapshot, request={"url": url}, options={}, user=self.alice)
-        with patch.object(tasks.run_trace, "apply_async", side_effect=kombu.exceptions.OperationalError("down")) as m:
-            assert tasks.requeue_stale_traces() == 0
-        assert m.call_count == 1
+            self.submit(url)
+        with broker(side_effect=kombu.exceptions.OperationalError("down")) as send_task:
+            assert requeue_stale_traces() == 0
+        assert send_task.call_count == 1
+
+
+def test_worker_id_names_this_process() -> None:
+    host, pid, task = queue.worker_id("t1").split(":")
+    assert (host, int(pid), task) == (socket.gethostname(), os.getpid(), "t1")
+    assert not queue.process_is_dead(queue.worker_id())

@@ -5,10 +5,10 @@ from unittest.mock import patch
 
 import kombu.exceptions
 
-from tracer import tasks
 from tracer.models import Scenario, Trace
+from tracer.queue import submit_trace
 
-from .base import BaseTestCase, make_snapshot
+from .base import BaseTestCase, broker, make_snapshot, published
 
 
 class TraceCreateTestCase(BaseTestCase):
@@ -30,7 +30,7 @@ class TraceCreateTestCase(BaseTestCase):
 
     def test_it_stores_scenario_and_queued_trace_and_publishes_after_commit(self) -> None:
         self.login(self.alice)
-        with patch.object(tasks.run_trace, "apply_async") as apply_async, self.captureOnCommitCallbacks(execute=True):
+        with broker() as send_task, self.captureOnCommitCallbacks(execute=True):
             r = self.client.post(self.url(), self.form())
         trace = Trace.objects.get()
         self.assertRedirects(r, trace.get_absolute_url(), fetch_redirect_response=False)
@@ -44,7 +44,7 @@ class TraceCreateTestCase(BaseTestCase):
             "body_bytes": 10,
         }
         assert trace.scenario.options == {"assume_endpoints": True}
-        apply_async.assert_called_once_with(args=[str(trace.pk)])
+        assert send_task.call_args_list == [published(trace)]
 
     def test_member_can_trace(self) -> None:
         self.login(self.bob)
@@ -68,12 +68,30 @@ class TraceCreateTestCase(BaseTestCase):
         self.assertContains(r, "scheme", status_code=400)
         assert not Scenario.objects.exists()
 
+    def test_a_request_line_in_the_url_box_is_honoured_as_the_api_does(self) -> None:
+        self.login(self.alice)
+        r = self.client.post(self.url(), self.form(url="GET https://shop.example.com/cart HTTP/1.0", headers=""))
+        assert r.status_code == 302
+        request = Trace.objects.get().scenario.request
+        assert (request["method"], request["url"], request["http_version"]) == (
+            "GET",
+            "https://shop.example.com/cart",
+            "1.0",
+        )
+
+    def test_url_with_spaces_is_refused(self) -> None:
+        self.login(self.alice)
+        for url in ("https://shop.example.com/my cart", "GET https://shop.example.com/my cart HTTP/1.1"):
+            r = self.client.post(self.url(), self.form(url=url))
+            self.assertContains(r, "contains a space; write it as %20", status_code=400)
+        assert not Scenario.objects.exists()
+
     def test_broker_down_still_stores_and_says_so(self) -> None:
         self.login(self.alice)
         # Outside a test transaction on_commit runs at once; emulate that by executing callbacks inline.
         with (
-            patch.object(tasks.run_trace, "apply_async", side_effect=kombu.exceptions.OperationalError("down")),
-            patch("tracer.models.transaction.on_commit", side_effect=lambda fn: fn()),
+            broker(side_effect=kombu.exceptions.OperationalError("down")),
+            patch("tracer.queue.transaction.on_commit", side_effect=lambda fn: fn()),
         ):
             r = self.client.post(self.url(), self.form(), follow=True)
         trace = Trace.objects.get()
@@ -105,7 +123,7 @@ class TraceDetailTestCase(BaseTestCase):
             assert self.client.get(url).status_code == 404, url
 
     def test_queued_trace_polls(self) -> None:
-        trace, _ = Trace.submit(snapshot=self.snapshot, request={"url": "http://x"}, options={}, user=self.alice)
+        trace, _ = submit_trace(snapshot=self.snapshot, request={"url": "http://x"}, options={}, user=self.alice)
         self.login(self.alice)
         r = self.client.get(trace.get_absolute_url())
         self.assertContains(r, 'hx-trigger="every 1s"')

@@ -14,8 +14,12 @@ _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 MAX_NAMESPACES = 50
 
 
+def context_choices() -> list[tuple[str, str]]:
+    return [(c, "in-cluster (service account)" if c == jobs.IN_CLUSTER else c) for c in jobs.configured_contexts()]
+
+
 class PullForm(forms.Form):
-    context = forms.ChoiceField(label="Cluster context")
+    context = forms.ChoiceField(label="Cluster context", choices=context_choices)
     namespaces = forms.CharField(
         required=False,
         label="Namespaces",
@@ -37,7 +41,6 @@ class PullForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         contexts = jobs.configured_contexts()
-        self.fields["context"].choices = [(c, "in-cluster (service account)" if c == jobs.IN_CLUSTER else c) for c in contexts]
         if len(contexts) == 1:
             self.fields["context"].initial = contexts[0]
 

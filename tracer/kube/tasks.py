@@ -47,8 +47,9 @@ def run_pull_job(job_id: str) -> dict[str, Any]:
     if context not in jobs.configured_contexts():
         return fail(f"context {context!r} is not configured for pulls (TRACER_KUBE_CONTEXTS)")
     secrets = job.get("secrets") if job.get("secrets") in SECRET_MODES else "metadata"
-    user = get_user_model().objects.filter(pk=job.get("user_id")).first()
-    workspace = Workspace.objects.filter(pk=job.get("workspace_id")).first()
+    user_id, workspace_id = job.get("user_id"), job.get("workspace_id")
+    user = get_user_model().objects.filter(pk=user_id).first() if isinstance(user_id, int) else None
+    workspace = Workspace.objects.filter(pk=workspace_id).first() if isinstance(workspace_id, str) else None
     if user is None or workspace is None or not workspace.is_member(user):
         return fail("the workspace is gone or you are no longer a member")
     jobs.update(job_id, state="running", message="Connecting")

@@ -11,7 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from tracer.tasks import PUBLISH_ERRORS
+from tracer.queue import PUBLISH_ERRORS
 from tracer.views.common import AuthedRequest, base_context, current_workspace
 
 from . import jobs
@@ -57,7 +57,7 @@ def pull_form(request: AuthedRequest) -> HttpResponse:
             name=form.cleaned_data["name"],
         )
         try:
-            pull_snapshot.apply_async(args=[job_id])
+            pull_snapshot.apply_async(args=(job_id,))
         except PUBLISH_ERRORS as exc:  # broker down: say so on the form instead of a 500
             logger.warning("could not publish pull job %s: %s", job_id, exc)
             jobs.update(job_id, state="failed", message="the task queue is unavailable; try again shortly")

@@ -16,6 +16,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from tracer.models import ApiToken, Snapshot, Trace
+from tracer.queue import submit_trace
+from tracer.request_spec import SpecError, clean_options, clean_request
 from tracer.uploads import store_upload
 
 View = Callable[..., HttpResponse]
@@ -104,9 +106,6 @@ def snapshot_detail(request: ApiRequest, snapshot_id: UUID) -> HttpResponse:
 
 @api_view(("POST",))
 def traces(request: ApiRequest) -> HttpResponse:
-    from tracer.engine import OptionError, RequestError, parse_request
-    from tracer.engine.options import Options
-
     try:
         data = json.loads(request.body or b"{}")
     except (ValueError, UnicodeDecodeError):
@@ -116,27 +115,21 @@ def traces(request: ApiRequest) -> HttpResponse:
     snap = _snapshot_for(request, data.get("snapshot"))
     if snap is None:
         return error(404, "no such snapshot", field="snapshot")
-    req = data.get("request")
-    options = data.get("options") or {}
-    if isinstance(req, str):
-        req = {"method": req.split()[0], "url": req.split()[-1]} if req.split() else {}
-    if not isinstance(req, dict) or not isinstance(options, dict):
-        return error(400, "request and options must be JSON objects")
     try:
-        parsed = parse_request(req)
-        Options.from_kwargs(**options)
-    except (RequestError, OptionError) as exc:
-        return error(400, str(exc))
-    spec = {
-        k: v
-        for k, v in req.items()
-        if k in ("method", "url", "headers", "http_version", "client_ip", "body_bytes", "sni", "via")
+        spec = clean_request(data.get("request") or {})
+        options = clean_options(data.get("options") or {})
+    except SpecError as exc:
+        return error(400, exc.message, **({"field": exc.field} if exc.field else {}))
+    user = request.api_token.user
+    trace, published = submit_trace(snapshot=snap, request=spec, options=options, user=user)
+    # The workspace-only link is made here, on the write, so that reading the trace never has to.
+    link = trace.share_link(user)
+    body = {
+        "id": str(trace.id),
+        "url": request.build_absolute_uri(trace.get_absolute_url()),
+        "state": trace.state,
+        "share_url": request.build_absolute_uri(link.get_absolute_url()),
     }
-    spec["method"] = parsed.method
-    if isinstance(spec.get("headers"), dict):
-        spec["headers"] = [[k, v] for k, v in spec["headers"].items()]
-    trace, published = Trace.submit(snapshot=snap, request=spec, options=options, user=request.api_token.user)
-    body = {"id": str(trace.id), "url": request.build_absolute_uri(trace.get_absolute_url()), "state": trace.state}
     if published is False:
         body["note"] = "queued; the worker will run it when the broker is back"
     return JsonResponse(body, status=202)
@@ -144,6 +137,7 @@ def traces(request: ApiRequest) -> HttpResponse:
 
 @api_view(("GET",))
 def trace_detail(request: ApiRequest, trace_id: UUID) -> HttpResponse:
+    """Read-only: reports the existing workspace share link, never creates one."""
     trace = (
         Trace.objects.select_related("scenario", "snapshot")
         .filter(pk=trace_id, workspace__memberships__user=request.api_token.user)
@@ -152,5 +146,6 @@ def trace_detail(request: ApiRequest, trace_id: UUID) -> HttpResponse:
     if trace is None:
         return error(404, "no such trace")
     body = trace.to_api(request)
-    body["share_url"] = request.build_absolute_uri(trace.share_link(request.api_token.user).get_absolute_url())
+    link = trace.workspace_share_link()
+    body["share_url"] = request.build_absolute_uri(link.get_absolute_url()) if link is not None else None
     return JsonResponse(body)

@@ -20,7 +20,7 @@ class HtmxHttpRequest(HttpRequest):
 
 
 class AuthedRequest(HtmxHttpRequest):
-    user: User  # type: ignore[assignment]
+    user: User
 
 
 SESSION_WORKSPACE = "tracer_workspace"

@@ -21,6 +21,7 @@ from django_htmx.http import HttpResponseStopPolling
 from tracer.forms import ScenarioForm, ShareForm
 from tracer.models import ShareLink, Snapshot, Trace
 from tracer.presenters import HopUrl, hop_context, trace_context
+from tracer.queue import submit_trace
 
 from .common import AuthedRequest, base_context, current_workspace, get_snapshot_for_user, get_trace_for_user
 
@@ -46,7 +47,7 @@ def trace_create(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
     if not form.is_valid():
         ctx = base_context(request, snapshot=snapshot, form=form)
         return render(request, "tracer/scenario_form.html", ctx, status=400)
-    trace, published = Trace.submit(
+    trace, published = submit_trace(
         snapshot=snapshot, request=form.request_spec(), options=form.options(), user=request.user
     )
     _announce(request, published)
@@ -174,7 +175,7 @@ def trace_rerun(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
         target = None
     if target is None:
         raise Http404("no such snapshot in this workspace")
-    new, published = Trace.submit(
+    new, published = submit_trace(
         snapshot=target,
         request=trace.scenario.request,
         options=trace.scenario.options,

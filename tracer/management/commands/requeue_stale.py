@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from tracer.tasks import requeue_stale_traces
+from tracer.queue import requeue_stale_traces
 
 
 class Command(BaseCommand):

@@ -1,0 +1,118 @@
+"""The one validator for what a scenario asks: the request (and the engine options) as the web form and the
+JSON API receive them, checked by the engine's own rules and turned into the form a Scenario stores.
+
+A request line ``[METHOD] URL [HTTP/version]`` (as pasted from a log) is split here, so a version on the
+line is honoured (``http_version: "1.0"``) wherever it is typed. A URL itself never contains whitespace:
+``https://host/a b`` is refused with a message rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from tracer.engine import OptionError, Options, RequestError, parse_request
+from tracer.engine.request import METHODS
+
+# Keys of the engine's request mapping a Scenario keeps.
+REQUEST_KEYS = ("method", "url", "headers", "http_version", "client_ip", "body_bytes", "sni", "via")
+_VERSION = re.compile(r"HTTP/(\S+)\Z", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class SpecError(ValueError):
+    """A request or options the engine would refuse; ``field`` names the input it is about."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def split_request_line(text: str) -> dict[str, str]:
+    """``"GET https://host/path HTTP/1.0"`` -> ``{"method": "GET", "url": ..., "http_version": "1.0"}``.
+
+    Method and version are optional (only the parts present are returned); a bare URL gives ``{"url": ...}``.
+    """
+    words = text.split()
+    out: dict[str, str] = {}
+    if words and words[0].upper() in METHODS:  # a lone "GET" is a request without a URL, not a host
+        out["method"] = words.pop(0).upper()
+    if len(words) > 1 and (version := _VERSION.match(words[-1])):
+        out["http_version"] = version.group(1)
+        words.pop()
+    if not words or _VERSION.match(words[0]):
+        raise SpecError("the request has no URL", "url")
+    if len(words) > 1:
+        raise SpecError(_space_message(" ".join(words)), "url")
+    out["url"] = words[0]
+    return out
+
+
+def _space_message(url: str) -> str:
+    return f"the URL {url} contains a space; write it as %20 (a request line is 'METHOD URL HTTP/version')"
+
+
+def _check_url(url: str) -> str:
+    url = url.strip()
+    if " " in url:
+        raise SpecError(_space_message(url), "url")
+    if _CONTROL.search(url) or any(c.isspace() for c in url):
+        raise SpecError("the URL contains whitespace or a control character; percent-encode it", "url")
+    return url
+
+
+def _header_pair(entry: Any) -> Any:
+    if isinstance(entry, str) and ":" in entry:
+        name, value = entry.split(":", 1)
+        return [name.strip(), value.strip()]
+    return entry  # a pair already, or something the engine refuses with its own message
+
+
+def _header_pairs(raw: Any) -> Any:
+    """Headers as ``[[name, value], ...]`` when given as a mapping or as ``"Name: value"`` strings."""
+    if isinstance(raw, Mapping):
+        return [[str(k), v] for k, v in raw.items()]
+    if isinstance(raw, list):
+        return [_header_pair(e) for e in raw]
+    return raw
+
+
+def clean_request(raw: str | Mapping[str, Any]) -> dict[str, Any]:
+    """The stored form of a request given as a request line or as the engine's mapping.
+
+    Raises SpecError with the engine's message when the engine would refuse it. The method and HTTP
+    version are stored as the engine reads them (``get`` -> ``GET``, ``HTTP/2.0`` -> ``2``).
+    """
+    if isinstance(raw, str):
+        data: dict[str, Any] = dict(split_request_line(raw))
+    elif isinstance(raw, Mapping):
+        data = {k: raw[k] for k in REQUEST_KEYS if k in raw}
+    else:
+        raise SpecError("the request must be a request line ('GET https://host/path') or a JSON object", "request")
+    if not isinstance(data.get("url"), str) or not data["url"].strip():
+        raise SpecError("the request has no URL", "url")
+    data["url"] = _check_url(data["url"])
+    if "headers" in data:
+        data["headers"] = _header_pairs(data["headers"])
+    try:
+        parsed = parse_request(data)
+    except RequestError as exc:
+        raise SpecError(str(exc)) from exc
+    data["method"] = parsed.method
+    if "http_version" in data:
+        data["http_version"] = parsed.http_version
+    return {k: data[k] for k in REQUEST_KEYS if k in data}
+
+
+def clean_options(raw: Any) -> dict[str, Any]:
+    """Engine options as given, once the engine accepts them."""
+    if not isinstance(raw, Mapping):
+        raise SpecError("options must be a JSON object", "options")
+    options = dict(raw)
+    try:
+        Options.from_kwargs(**options)
+    except OptionError as exc:
+        raise SpecError(str(exc), "options") from exc
+    return options
