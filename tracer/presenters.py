@@ -82,6 +82,48 @@ def diff_snapshots(before: Snapshot, after: Snapshot, max_patches: int = 25) -> 
 HopUrl = Callable[[int, int], str]
 
 
+def option_words(options: dict[str, Any] | None) -> list[str]:
+    """Engine options as people read them ("endpoints assumed"), never as ``key=True``; unset ones are left out."""
+    words = []
+    for key, value in (options or {}).items():
+        if value in (None, False, "", {}, []):
+            continue
+        if key == "assume_endpoints":
+            words.append("endpoints assumed")
+        elif key == "controller_class":
+            words.append(f"controller class {value}")
+        elif key == "app_profiles" and isinstance(value, dict):
+            words.append(f"app profiles for {', '.join(map(str, value))}")
+        elif key == "faults" and isinstance(value, list):
+            words.append(f"{len(value)} fault{'' if len(value) == 1 else 's'} injected")
+        elif value is True:
+            words.append(key.replace("_", " "))
+        else:
+            words.append(f"{key.replace('_', ' ')} {value}")
+    return words
+
+
+def backend_text(backend: dict[str, Any] | None) -> str:
+    """``ns/service:port``, or words when the port reference resolved to no Service port."""
+    if not backend:
+        return ""
+    where = f"{backend.get('namespace')}/{backend.get('service')}"
+    port = backend.get("port")
+    return f"{where}:{port}" if port is not None else f"{where} (port not resolved)"
+
+
+def pod_text(pod: dict[str, Any] | None) -> str:
+    """The pod's name; its address when the endpoint names no pod; words when the snapshot gives neither."""
+    if not pod:
+        return ""
+    if pod.get("name"):
+        return str(pod["name"])
+    if pod.get("ip"):
+        port = pod.get("port")
+        return f"{pod['ip']}:{port if port is not None else '?'}"
+    return "name not in the snapshot"
+
+
 def hop_rows(req: dict[str, Any], r: int, hop_url: HopUrl) -> list[dict[str, Any]]:
     rows = []
     for i, hop in enumerate(req.get("hops") or []):
@@ -119,6 +161,8 @@ def trace_context(trace: Trace, hop_url: HopUrl, *, title_url: str = "") -> dict
                 "final_text": diagram.final_label,
                 "final_css": diagram.final_css,
                 "diagnoses": req.get("diagnoses") or [],
+                "backend": backend_text(req.get("backend")),
+                "pod": pod_text(req.get("pod")),
             }
         )
     return {

@@ -15,7 +15,7 @@ from .context import EngineContext
 from .k8s import WORKLOAD_KINDS, as_int, pod_template, selector, selector_matches, template_labels
 from .request import Request
 from .result import Diagnosis, Hop
-from .services import chain_suffix, pick_endpoint, resolve_backend, service_port_string
+from .services import chain_suffix, pick_endpoint, port_phrase, resolve_backend, service_port_string
 from .snapshot import K8sObject, Snapshot
 
 NOTABLE_HEADERS = (
@@ -32,6 +32,8 @@ NOTABLE_HEADERS = (
     "referer",
 )
 SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+# What a Service without an explicit nodePort gets (the default --service-node-port-range), said in words.
+NODE_PORT_ALLOCATED = "a nodePort from 30000-32767 assigned by the API server"
 
 
 @dataclass(slots=True)
@@ -367,6 +369,8 @@ def _kube_proxy_hop(svc: K8sObject, port: dict[str, Any], plan: EntryPlan, *, vi
     picked = pick_endpoint(res.endpoints, None, svc_str)
     etp_local = str(svc.spec.get("externalTrafficPolicy") or "Cluster") == "Local"
     node_port = as_int(port.get("nodePort"))
+    # A manifest usually leaves nodePort out: the API server allocates one when it creates the Service.
+    node_port_text = str(node_port) if node_port else f"<{NODE_PORT_ALLOCATED}>"
     addrs = _lb_addresses(svc)
     objs = [svc.ref()]
     if plan.proxy_mode == "nftables":
@@ -375,14 +379,14 @@ def _kube_proxy_hop(svc: K8sObject, port: dict[str, Any], plan: EntryPlan, *, vi
         rules = ["dataplane#R42", "dataplane#R43", "dataplane#R61"]
     elif plan.proxy_mode == "ipvs":
         target = addrs[0] if via_lb and addrs else "<node IP>"
-        vport = port.get("port") if via_lb and addrs else node_port
+        vport = port.get("port") if via_lb and addrs else node_port_text
         walk = f"IPVS virtual server TCP {target}:{vport} rr"
         rules = ["dataplane#R46", "dataplane#R47", "dataplane#R63"]
     else:
         if via_lb and addrs:
             first = f"KUBE-SERVICES -d {addrs[0]}/32 -p {proto} --dport {port.get('port')}"
         else:
-            first = f"KUBE-SERVICES -> KUBE-NODEPORTS -p {proto} --dport {node_port}"
+            first = f"KUBE-SERVICES -> KUBE-NODEPORTS -p {proto} --dport {node_port_text}"
         fw = f" -> KUBE-FW-{suffix}" if via_lb and svc.spec.get("loadBalancerSourceRanges") else ""
         svc_chain = ("KUBE-SVL-" if etp_local else "KUBE-SVC-") + suffix
         walk = f"iptables nat {first}{fw} -> KUBE-EXT-{suffix} -> {svc_chain}"
@@ -403,7 +407,7 @@ def _kube_proxy_hop(svc: K8sObject, port: dict[str, Any], plan: EntryPlan, *, vi
     if plan.proxy_mode == "iptables":
         sep = "KUBE-SEP-" + chain_suffix(svc_str + proto + picked.address) if picked.ip else "KUBE-SEP-…"
         walk += f" -> {sep}"
-    dest = picked.address if picked.ip else f"a controller pod port {picked.port}"
+    dest = picked.address if picked.ip else "a controller pod " + port_phrase(picked.port)
     note = "client IP kept (eTP Local)" if etp_local else "source NATed to the node IP (eTP Cluster)"
     return Hop(
         "kube-proxy",

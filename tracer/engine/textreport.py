@@ -20,9 +20,11 @@ def _facts(rt: Json) -> list[tuple[str, str]]:
     if r := rt.get("route"):
         facts.append(("route", f"{r['kind']} {r['namespace']}/{r['name']} {r.get('rule') or ''}".rstrip()))
     if b := rt.get("backend"):
-        facts.append(("backend", f"Service {b['namespace']}/{b['service']} port {b['port']}"))
+        port = f"port {b['port']}" if b.get("port") is not None else "(port not resolved)"
+        facts.append(("backend", f"Service {b['namespace']}/{b['service']} {port}"))
     if p := rt.get("pod"):
-        facts.append(("pod", f"{p['namespace']}/{p.get('name') or '?'} {p.get('ip') or '?'}:{p.get('port')}"))
+        port = p.get("port") if p.get("port") is not None else "?"
+        facts.append(("pod", f"{p['namespace']}/{p.get('name') or '?'} {p.get('ip') or '?'}:{port}"))
     if u := rt.get("upstream"):
         facts.append(("upstream", f"Host {u['host']}  path {u['path']}"))
     headers = rt.get("response_headers") or {}

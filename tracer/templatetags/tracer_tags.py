@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from tracer.diagram import status_text
+from tracer.presenters import option_words
 from tracer.rule_pages import RuleRef, diagnosis_ref, rule_ref
 
 register = template.Library()
@@ -20,6 +21,12 @@ def items(value: Any) -> list[tuple[Any, Any]]:
     if isinstance(value, list):
         return [tuple(v) if isinstance(v, (list, tuple)) and len(v) == 2 else (v, "") for v in value]
     return []
+
+
+@register.filter(name="option_words")
+def option_words_filter(options: Any) -> list[str]:
+    """A scenario's engine options in words ("endpoints assumed")."""
+    return option_words(options if isinstance(options, dict) else None)
 
 
 @register.filter

@@ -7,7 +7,7 @@ import base64
 import hashlib
 
 from ..result import Hop
-from .ports import describe_port, service_port_string, service_ports
+from .ports import describe_port, port_phrase, service_port_string, service_ports
 from .resolution import BackendResolution, Endpoint, order_key
 
 HOP_MEMO_MAX = 50_000  # per ServiceIndex; cleared when full
@@ -158,7 +158,7 @@ def _endpoints_hop(res: BackendResolution, picked: Endpoint | None, status: int 
         origin = "none found"
     summary = f"{ready} of {total} endpoint(s) ready, {origin}"
     if picked is not None:
-        summary += f"; picked {picked.address if picked.ip else 'port ' + str(picked.port)}"
+        summary += f"; picked {picked.address if picked.ip else port_phrase(picked.port)}"
         if picked.pod_name:
             summary += f" (pod {picked.pod_name})"
     objs = list(res.source_objects[:10]) if res.source_objects else ([res.service.ref()] if res.service else [])
@@ -187,7 +187,10 @@ def _endpoints_hop(res: BackendResolution, picked: Endpoint | None, status: int 
 
 def _pod_hop(res: BackendResolution, picked: Endpoint, status: int | None) -> Hop:
     pod_name = picked.pod_name or "(pod)"
-    where = f"{picked.ip}:{picked.port}" if picked.ip else f"port {picked.port}"
+    if picked.ip:
+        where = f"{picked.ip}:{picked.port}" if picked.port is not None else f"{picked.ip}, {port_phrase(None)}"
+    else:
+        where = port_phrase(picked.port)
     if picked.source == "assumed":
         summary = f"an assumed pod of Service {res.namespace}/{res.service_name} on {where}"
     elif picked.source == "inferred":
@@ -196,7 +199,8 @@ def _pod_hop(res: BackendResolution, picked: Endpoint, status: int | None) -> Ho
         summary = f"pod {pod_name} {where}" + (f" on node {picked.node}" if picked.node else "")
     target = res.target_port
     if isinstance(target, str):
-        summary += f"; container port {target!r} = {picked.port}"
+        resolved = picked.port if picked.port is not None else "not declared by any container in the snapshot"
+        summary += f"; container port {target!r} = {resolved}"
     return Hop(
         "pod",
         f"{res.namespace}/{pod_name}",

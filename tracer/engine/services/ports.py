@@ -25,6 +25,11 @@ def service_ports(svc: K8sObject) -> list[dict[str, Any]]:
     return [p for p in svc.spec.get("ports") or [] if isinstance(p, dict)]
 
 
+def port_phrase(port: int | None) -> str:
+    """``port 8080``, or words for a port nobody knows (a named targetPort no container in the snapshot declares)."""
+    return f"port {port}" if port is not None else "a port the snapshot does not give"
+
+
 def describe_port(p: dict[str, Any]) -> str:
     """``80/http -> 8080`` style, for messages."""
     name = f"/{p['name']}" if p.get("name") else ""

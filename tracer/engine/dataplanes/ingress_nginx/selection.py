@@ -73,9 +73,11 @@ def _class_verdict(
             return None, None
         other = snapshot.get("IngressClass", None, name)
         if other is not None:
+            owner = other.spec.get("controller")
+            has = f"spec.controller {owner!r}" if owner else "no spec.controller"
             why = (
                 f"ingressClassName '{name}' is not served by this controller (IngressClass {name} has "
-                f"spec.controller {other.spec.get('controller')!r}; this controller is {config.controller_class})"
+                f"{has}; this controller is {config.controller_class})"
             )
         else:
             why = f"ingressClassName '{name}' names no IngressClass in the snapshot"

@@ -103,12 +103,9 @@ class IngressSpecTable(SpecRouter):
         cls = next((c for c in self.classes if c.name == name), None)
         if cls is None:
             return False, f"class {name!r} via {how} does not exist (I-1)", "k8s-routing#I-1"
-        return (
-            False,
-            f"class {name!r} belongs to controller {cls.spec.get('controller')!r}, not "
-            f"{self.options.controller_class!r} (I-1)",
-            "k8s-routing#I-1",
-        )
+        owner = cls.spec.get("controller")
+        held = f"belongs to controller {owner!r}" if owner else "has no spec.controller"
+        return False, f"class {name!r} {held}, not {self.options.controller_class!r} (I-1)", "k8s-routing#I-1"
 
     # -- validation ------------------------------------------------------------------------------
 
@@ -156,7 +153,8 @@ class IngressSpecTable(SpecRouter):
         number, name = port.get("number"), port.get("name")
         if (number is None) == (name is None):
             return Problem(
-                f"service {svc.get('name')!r} port needs exactly one of number or name (I-8)",
+                f"service {repr(svc['name']) if svc.get('name') else '(unnamed)'} port needs exactly one of number or "
+                "name (I-8)",
                 "k8s-routing#I-8",
             )
         return Backend(service=str(svc.get("name") or ""), port=int(number) if number is not None else str(name))
@@ -178,6 +176,13 @@ class IngressSpecTable(SpecRouter):
                     return entries, no_http, Problem(f"{where} is not a mapping", "k8s-routing#I-1")
                 path_type = p.get("pathType") or ("ImplementationSpecific" if self._legacy(ing) else None)
                 path = str(p.get("path") or "")
+                if path_type is None:
+                    # networking.k8s.io/v1 requires it: the API server refuses such an Ingress on create.
+                    return entries, no_http, Problem(
+                        f"{where}.pathType is missing; the API server rejects a networking.k8s.io/v1 Ingress path "
+                        f"without one (one of {', '.join(PATH_TYPES)}) (I-6)",
+                        "k8s-routing#I-6",
+                    )
                 if path_type not in PATH_TYPES:
                     return entries, no_http, Problem(
                         f"{where}.pathType {path_type!r} is not one of {', '.join(PATH_TYPES)} (I-6)",
