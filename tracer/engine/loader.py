@@ -21,6 +21,7 @@ from typing import Any
 
 from tracer.engine.archives import MANIFEST_SUFFIXES, Budget, is_manifest_name, read_archive, sniff
 from tracer.engine.errors import LoadError
+from tracer.engine.k8s import GENERIC_POD_MAKER, POD_MAKERS, pod_maker
 from tracer.engine.limits import Limits
 from tracer.engine.secrets import sanitize_secret
 from tracer.engine.snapshot import KNOWN_KINDS, K8sObject, LoadWarning, Snapshot, Source
@@ -344,8 +345,25 @@ class _Loader:
     def snapshot(self) -> Snapshot:
         warnings: list[LoadWarning] = []
         seen: set[str] = set()
+        # Kinds outside the workload table that still have a pod template: Services get endpoints from them.
+        pod_template_kinds = {
+            o.kind
+            for o in self.objects
+            if (o.kind not in KNOWN_KINDS or o.kind in POD_MAKERS) and pod_maker(o) is GENERIC_POD_MAKER
+        }
         for obj in self.objects:
-            if obj.kind not in KNOWN_KINDS and obj.kind not in seen:
+            if obj.kind in pod_template_kinds and obj.kind not in seen:
+                seen.add(obj.kind)
+                warnings.append(
+                    LoadWarning(
+                        f"treated kind {obj.kind} as a workload because it has a pod template (spec.template "
+                        "with labels, and spec.selector)",
+                        file=obj.source.file,
+                        document=obj.source.document,
+                        line=obj.source.line,
+                    )
+                )
+            elif obj.kind not in KNOWN_KINDS and obj.kind not in seen:
                 seen.add(obj.kind)
                 warnings.append(
                     LoadWarning(

@@ -48,6 +48,10 @@ KNOWN_KINDS = frozenset(
         "StatefulSet",
         "DaemonSet",
         "ReplicaSet",
+        "ReplicationController",
+        "Job",
+        "CronJob",
+        "Rollout",
         "ConfigMap",
         "Secret",
         "Namespace",
@@ -261,6 +265,10 @@ class Snapshot:
         if namespace is None:
             return list(objs)
         return [o for o in objs if o.namespace == namespace]
+
+    def kinds(self) -> list[str]:
+        """The keys :meth:`of_kind` answers for (see DEFAULT_GROUPS), without a pass over the objects."""
+        return list(self._by_kind)
 
     def get(self, kind: str, namespace: str | None, name: str, group: str | None = None) -> K8sObject | None:
         if group is not None:

@@ -1,8 +1,8 @@
 """Service port resolution, endpoints and the backend hops every data plane shares.
 
 Endpoints come, in order of trust, from EndpointSlices, legacy Endpoints, Pods, and finally from
-workloads (Deployment, StatefulSet, DaemonSet, ReplicaSet) when the snapshot holds only manifests;
-the last are marked inferred. Rule ids cite docs/rules/dataplane.md (``dataplane#Rnn``) and
+workloads with a pod template (the table in k8s.py, dataplane#R65) when the snapshot holds only
+manifests; the last are marked inferred. Rule ids cite docs/rules/dataplane.md (``dataplane#Rnn``) and
 docs/rules/k8s-routing.md (``k8s-routing#C-4``...).
 
 Everything a request needs is indexed once per compiled Engine (:class:`ServiceIndex`) and
@@ -19,7 +19,7 @@ from __future__ import annotations
 from .hops import backend_hops, chain_suffix
 from .index import ServiceIndex, resolve_backend
 from .picking import pick_endpoint, pick_ordered
-from .ports import describe_port, match_service_port, service_port_string
+from .ports import describe_port, match_service_port, port_phrase, service_port_string
 from .resolution import BackendResolution, Endpoint
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "match_service_port",
     "pick_endpoint",
     "pick_ordered",
+    "port_phrase",
     "resolve_backend",
     "service_port_string",
 ]

@@ -156,7 +156,7 @@ def selector_matches_nothing(
     ns_pods = pods.get(ns)
     if only_if_nothing and (
         (ns_pods and ns_pods.select(selector))
-        or any(selector_matches(selector, labels) for _, labels in workloads.get(ns, []))
+        or any(selector_matches(selector, w.labels) for w in workloads.get(ns, []))
     ):
         return
     near = near_misses(ns, selector, ns_pods, workloads)
@@ -182,7 +182,7 @@ def near_misses(
     workloads in other namespaces that it would match."""
     scored: list[tuple[int, int, str]] = []
     seen_labels: set[tuple[tuple[str, str], ...]] = set()
-    candidates: list[tuple[K8sObject, dict[str, str]]] = list(workloads.get(ns, []))
+    candidates: list[tuple[K8sObject, dict[str, str]]] = [(w.obj, w.labels) for w in workloads.get(ns, [])]
     if ns_pods:
         candidates += [(p.obj, p.labels) for p in ns_pods.pods[:MAX_NEAR_MISS_PODS]]
     for obj, labels in candidates:
@@ -198,9 +198,9 @@ def near_misses(
     for other_ns, items in workloads.items():
         if other_ns == ns:
             continue
-        for obj, labels in items:
-            if selector_matches(selector, labels):
-                scored.append((-len(selector) - 1, 0, f"{obj.display()} matches but is in namespace {other_ns}"))
+        for w in items:
+            if selector_matches(selector, w.labels):
+                scored.append((-len(selector) - 1, 0, f"{w.obj.display()} matches but is in namespace {other_ns}"))
                 break
     scored.sort()
     return [text for _, _, text in scored[:MAX_NEAR_MISSES]]

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..k8s import as_int, selector_matches, template_containers
+from ..k8s import as_int, selector_matches
 from ..k8s import selector as service_selector
 from ..result import Diagnosis
 from ..snapshot import K8sObject
 from .diagnoses import named_port, slice_port_unmatched
-from .pods import PodRecord
+from .pods import PodRecord, Workload
 from .ports import container_port
 from .resolution import BackendResolution, Endpoint
 
@@ -122,45 +122,44 @@ def from_pods(res: BackendResolution, pods: list[PodRecord], publish_not_ready: 
         res.diagnoses.append(named_port(res, str(target), unresolved, len(pods)))
 
 
-def replicas(obj: K8sObject) -> int:
-    if obj.kind == "DaemonSet":
-        return 1  # one per node; the node count is not in the snapshot, one stands for "some"
-    raw = obj.spec.get("replicas")
-    if raw is None:
-        return 1  # API default
-    value = as_int(raw)
-    return value if value is not None else 1
-
-
-def from_workloads(res: BackendResolution, workloads: list[K8sObject]) -> None:
-    """Endpoints the workloads' pods would be: no IP, assumed ready, marked inferred."""
+def from_workloads(res: BackendResolution, workloads: list[Workload]) -> None:
+    """Endpoints the workloads' pods would be: no IP, assumed ready, marked inferred (dataplane#R65)."""
     target = res.target_port
     res.inferred = True
     unresolved: list[K8sObject] = []
     scaled_to_zero: list[str] = []
-    for w in workloads:
+    run_to_completion: list[str] = []
+    for rec in workloads:
+        w = rec.obj
         res.source_objects.append(w.ref())
         if isinstance(target, int):
             port: int | None = target
         else:
-            port = container_port(template_containers(w), str(target))
+            port = container_port(rec.containers, str(target))
             if port is None:
                 unresolved.append(w)
                 continue
-        count = replicas(w)
+        count = rec.replicas
         if count <= 0:
             scaled_to_zero.append(w.display())
             continue
+        if rec.runs_to_completion:
+            run_to_completion.append(w.display())
         for i in range(min(count, MAX_INFERRED_REPLICAS)):
             pod_name = f"{w.name}-{i}" if w.kind == "StatefulSet" else f"{w.name}-<replica {i + 1}>"
             res.endpoints.append(Endpoint("", port, True, pod_name, None, "inferred", [w.ref()]))
     if scaled_to_zero:
         res.notes.append(f"{', '.join(scaled_to_zero)} scaled to 0 replicas")
+    if run_to_completion:
+        res.notes.append(
+            f"the pods of {', '.join(run_to_completion)} run to completion: they serve only while a run is "
+            "active, and are gone (or Succeeded/Failed, so never endpoints) once it ends"
+        )
     if unresolved:
         res.diagnoses.append(named_port(res, str(target), unresolved, len(workloads)))
 
 
-def assume(res: BackendResolution, svc: K8sObject, workloads: list[tuple[K8sObject, dict[str, str]]]) -> None:
+def assume(res: BackendResolution, svc: K8sObject, workloads: list[Workload]) -> None:
     """assume_endpoints: one ready synthetic endpoint, replacing the 'no endpoints' findings (which stay, as
     info). ``workloads``: those of the Service's namespace, to resolve a named targetPort."""
     target = res.target_port
@@ -169,9 +168,9 @@ def assume(res: BackendResolution, svc: K8sObject, workloads: list[tuple[K8sObje
         port = next((e.port for e in res.endpoints if e.port is not None), None)
     if port is None and isinstance(target, str):
         selector = service_selector(svc)
-        for w, labels in workloads:
-            if selector and selector_matches(selector, labels):
-                port = container_port(template_containers(w), target)
+        for w in workloads:
+            if selector and selector_matches(selector, w.labels):
+                port = container_port(w.containers, target)
                 if port is not None:
                     break
     res.endpoints = [Endpoint("", port, True, None, None, "assumed", [svc.ref()])]

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..k8s import WORKLOAD_KINDS, as_int, selector_matches, template_labels
+from ..k8s import GENERIC_POD_MAKER, POD_MAKERS, as_int, maker_template, pod_maker, selector_matches
 from ..k8s import selector as service_selector
-from ..snapshot import K8sObject, Snapshot
+from ..snapshot import KNOWN_KINDS, K8sObject, Snapshot
 from . import diagnoses, endpoints
-from .pods import NamespacePods, PodRecord, WorkloadsByNamespace
+from .pods import NamespacePods, PodRecord, Workload, WorkloadsByNamespace
 from .ports import match_service_port, service_kind, service_ports
 from .resolution import BackendResolution, Endpoint, HopMemo
 
@@ -33,13 +33,9 @@ class ServiceIndex:
         self.pods: dict[str, NamespacePods] = {}
         for p in snapshot.of_kind("Pod"):
             self.pods.setdefault(p.namespace or "default", NamespacePods()).add(PodRecord(p))
-        deployments = {(d.namespace, d.name) for d in snapshot.of_kind("Deployment")}
         self.workloads: WorkloadsByNamespace = {}
-        for kind in WORKLOAD_KINDS:
-            for w in snapshot.of_kind(kind):
-                if kind == "ReplicaSet" and _owned_by_deployment(w, deployments):
-                    continue  # its Deployment already stands for these pods
-                self.workloads.setdefault(w.namespace or "default", []).append((w, template_labels(w)))
+        for w in _pod_makers(snapshot):
+            self.workloads.setdefault(w.obj.namespace or "default", []).append(w)
         self._services_by_ns: dict[str, list[str]] | None = None
         self._services_by_name: dict[str, list[str]] | None = None
         self._cache: dict[tuple[str, str, int | str, bool, str], BackendResolution] = {}
@@ -151,7 +147,7 @@ class ServiceIndex:
         if matched_pods:
             endpoints.from_pods(res, matched_pods, bool(svc.spec.get("publishNotReadyAddresses")))
             return
-        workloads = [w for w, labels in self.workloads.get(ns, []) if selector_matches(selector, labels)]
+        workloads = [w for w in self.workloads.get(ns, []) if selector_matches(selector, w.labels)]
         if workloads:
             endpoints.from_workloads(res, workloads)
             return
@@ -161,9 +157,29 @@ class ServiceIndex:
         diagnoses.selector_matches_nothing(res, svc, self.pods, self.workloads, only_if_nothing=only_if_nothing)
 
 
-def _owned_by_deployment(rs: K8sObject, deployments: set[tuple[str | None, str]]) -> bool:
-    for ref in rs.metadata.get("ownerReferences") or []:
-        if isinstance(ref, dict) and ref.get("kind") == "Deployment" and (rs.namespace, ref.get("name")) in deployments:
+def _pod_makers(snapshot: Snapshot) -> list[Workload]:
+    """The snapshot's pod-making workloads (dataplane#R65): the listed kinds in table order, then other kinds
+    with a pod template in snapshot order. One owned by another of them (a Deployment's or Rollout's
+    ReplicaSets, a CronJob's Jobs) is left out: its owner already stands for these pods."""
+    found = [
+        Workload(obj, maker, maker_template(obj, maker, snapshot))
+        for kind, maker in POD_MAKERS.items()
+        for obj in snapshot.of_kind(kind)
+        if obj.group in maker.groups
+    ]
+    for kind in snapshot.kinds():
+        if kind in KNOWN_KINDS and kind not in POD_MAKERS:
+            continue  # a modelled kind that makes no pods
+        for obj in snapshot.of_kind(kind):
+            if pod_maker(obj) is GENERIC_POD_MAKER:  # an unlisted kind, or a listed one of another API group
+                found.append(Workload(obj, GENERIC_POD_MAKER, maker_template(obj, GENERIC_POD_MAKER, snapshot)))
+    owners = {(w.obj.namespace, w.obj.kind, w.obj.name) for w in found if w.labels}
+    return [w for w in found if not _owned_by(w.obj, owners)]
+
+
+def _owned_by(obj: K8sObject, owners: set[tuple[str | None, str, str]]) -> bool:
+    for ref in obj.metadata.get("ownerReferences") or []:
+        if isinstance(ref, dict) and (obj.namespace, ref.get("kind"), ref.get("name")) in owners:
             return True
     return False
 

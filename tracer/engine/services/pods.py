@@ -3,10 +3,28 @@ scans every pod, and (for manifests without pods) the workloads whose template m
 
 from __future__ import annotations
 
+from typing import Any
+
+from ..k8s import PodMaker, label_map, maker_replicas
 from ..snapshot import K8sObject
 
-# Namespace -> the pod-making workloads there, each with the labels its pod template carries.
-WorkloadsByNamespace = dict[str, list[tuple[K8sObject, dict[str, str]]]]
+
+class Workload:
+    """A pod-making object as a Service selector sees it: the labels and containers of its pod template (which
+    may come from a referenced workload), how many pods it asks for, and whether they run to completion."""
+
+    __slots__ = ("containers", "labels", "obj", "replicas", "runs_to_completion")
+
+    def __init__(self, obj: K8sObject, maker: PodMaker, template: dict[str, Any]) -> None:
+        self.obj = obj
+        self.labels = label_map((template.get("metadata") or {}).get("labels"))
+        self.containers: list[Any] = list((template.get("spec") or {}).get("containers") or [])
+        self.replicas = maker_replicas(obj, maker)
+        self.runs_to_completion = maker.runs_to_completion
+
+
+# Namespace -> the pod-making workloads there.
+WorkloadsByNamespace = dict[str, list[Workload]]
 
 
 class PodRecord:
