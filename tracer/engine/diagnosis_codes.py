@@ -127,6 +127,8 @@ DIAGNOSES: dict[str, DiagnosisKind] = _kinds(
        ("ingress-nginx#14.10", "ingress-nginx#10.2")),
     _K("PREFIX_TRAILING_SLASH_301", "A Prefix path with a trailing slash redirects", "info",
        ("ingress-nginx#3.6", "ingress-nginx#3.5")),
+    _K("EXACT_TRAILING_SLASH_301", "An Exact path with a trailing slash redirects the path without it", "info",
+       ("ingress-nginx#3.5",)),
 )
 
 

@@ -132,3 +132,16 @@ def test_3_4_regex_timeout_is_reported_not_hung():
     t = _table(path("/(a|aa)+$", ptype="ImplementationSpecific"), annotations={"use-regex": "true"})
     r = route(t, f"GET {HOST}/" + "a" * 60 + "b")
     assert "REGEX_TIMEOUT" in codes(r)
+
+
+def test_3_5_exact_path_with_trailing_slash_redirects_the_path_without_it():
+    # nginx's static location lookup sets auto_redirect for exact locations too
+    # (ngx_http_core_find_static_location); the Kubernetes blog's ingress-nginx migration post shows it live.
+    t = _table(path("/my-path/", ptype="Exact"))
+    r = route(t, f"GET {HOST}/my-path?a=1")
+    assert r.status == 301
+    assert r.response_headers["location"] == "http://shop.example.com/my-path/?a=1"
+    assert "EXACT_TRAILING_SLASH_301" in codes(r)
+    assert "PREFIX_TRAILING_SLASH_301" not in codes(r)
+    assert route(t, f"GET {HOST}/my-path/").status == 200
+    assert route(t, f"GET {HOST}/my-path/x").status == 404

@@ -206,9 +206,11 @@ def match_location(server: Server, uri: str) -> LocationMatch:
     special = _catch_all_special(server, uri, len(best.path) if best else 0)
     if special:
         return LocationMatch(None, special)
-    slash = server.prefixes.get(uri + "/")
+    # nginx auto_redirect: the URI is a proxy_pass location's name minus its trailing slash -> 301 (#3.5).
+    # ngx_http_core_find_static_location sets it for exact (`=`) locations too, so an Exact path `/p/`
+    # answers `/p` with a redirect, not the host default.
+    slash = server.prefixes.get(uri + "/") or server.exact.get(uri + "/")
     if slash is not None:
-        # nginx auto_redirect: URI is a proxy_pass prefix location minus its trailing slash -> 301 (#3.5)
         return LocationMatch(slash, "slash-redirect")
     if best is not None:
         return LocationMatch(best, "prefix")

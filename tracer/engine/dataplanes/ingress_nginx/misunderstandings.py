@@ -249,6 +249,19 @@ def proxy_ssl_without_secret(ingress: K8sObject | None) -> Diagnosis:
 
 
 def prefix_trailing_slash_301(loc: Location, uri: str) -> Diagnosis:
+    if loc.path_type == "Exact":
+        return Diagnosis(
+            "EXACT_TRAILING_SLASH_301",
+            "info",
+            f"Exact {loc.ingress_path} (Ingress {_name(loc.ingress)}) becomes `location = \"{loc.path}\"`; nginx "
+            f"redirects {uri}, the same name without the trailing slash, with a 301 to {loc.path} (its redirect "
+            "for a location name minus its trailing slash covers exact locations too). The Kubernetes spec says "
+            f"Exact {loc.ingress_path} does not match {uri}.",
+            f"If the app should answer {uri} itself, add path: {uri}, pathType: Exact (or use pathType: Prefix "
+            f"with path {uri}); otherwise expect the redirect.",
+            "ingress-nginx#3.5",
+            _refs(loc.ingress),
+        )
     return Diagnosis(
         "PREFIX_TRAILING_SLASH_301",
         "info",
