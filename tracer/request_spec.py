@@ -1,7 +1,7 @@
 """The one validator for what a scenario asks: the request (and the engine options) as the web form and the
 JSON API receive them, checked by the engine's own rules and turned into the form a Scenario stores.
 
-A request line ``[METHOD] URL [HTTP/version]`` (as pasted from a log) is split here, so a version on the
+A request line ``[METHOD] URL [HTTP/version]`` (as pasted from a log) is split by the engine, so a version on the
 line is honoured (``http_version: "1.0"``) wherever it is typed. A URL itself never contains whitespace:
 ``https://host/a b`` is refused with a message rather than guessed at.
 """
@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from tracer.engine import OptionError, Options, RequestError, parse_request
-from tracer.engine.request import METHODS
+from tracer.engine.request import space_in_url
+from tracer.engine.request import split_request_line as engine_split_request_line
 
 # Keys of the engine's request mapping a Scenario keeps.
 REQUEST_KEYS = ("method", "url", "headers", "http_version", "client_ip", "body_bytes", "sni", "via")
-_VERSION = re.compile(r"HTTP/(\S+)\Z", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -31,33 +31,17 @@ class SpecError(ValueError):
 
 
 def split_request_line(text: str) -> dict[str, str]:
-    """``"GET https://host/path HTTP/1.0"`` -> ``{"method": "GET", "url": ..., "http_version": "1.0"}``.
-
-    Method and version are optional (only the parts present are returned); a bare URL gives ``{"url": ...}``.
-    """
-    words = text.split()
-    out: dict[str, str] = {}
-    if words and words[0].upper() in METHODS:  # a lone "GET" is a request without a URL, not a host
-        out["method"] = words.pop(0).upper()
-    if len(words) > 1 and (version := _VERSION.match(words[-1])):
-        out["http_version"] = version.group(1)
-        words.pop()
-    if not words or _VERSION.match(words[0]):
-        raise SpecError("the request has no URL", "url")
-    if len(words) > 1:
-        raise SpecError(_space_message(" ".join(words)), "url")
-    out["url"] = words[0]
-    return out
-
-
-def _space_message(url: str) -> str:
-    return f"the URL {url} contains a space; write it as %20 (a request line is 'METHOD URL HTTP/version')"
+    """The engine's request-line split (method and version optional), its refusal as a SpecError on the URL."""
+    try:
+        return engine_split_request_line(text)
+    except RequestError as exc:
+        raise SpecError(str(exc), "url") from exc
 
 
 def _check_url(url: str) -> str:
     url = url.strip()
     if " " in url:
-        raise SpecError(_space_message(url), "url")
+        raise SpecError(str(space_in_url(url)), "url")
     if _CONTROL.search(url) or any(c.isspace() for c in url):
         raise SpecError("the URL contains whitespace or a control character; percent-encode it", "url")
     return url

@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tracer.engine import trace
+from tracer.engine import RequestError, trace
 from tracer.engine.request import combined_headers, parse_request
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "tracer/engine/schema/trace-v1.schema.json").read_text())
@@ -113,3 +113,16 @@ def test_ingress_spec_upstream_keeps_every_value_of_a_repeated_header() -> None:
     jsonschema.validate(data, SCHEMA)
     upstream = data["requests"][0]["upstream"]["headers"]
     assert upstream == {"Host": "shop.test", "Cookie": "a=1; b=2", "X-A": "1, 2"}
+
+
+def test_request_line_with_version_and_without_method() -> None:
+    assert parse_request("GET https://shop.example.com/cart HTTP/1.0").http_version == "1.0"
+    line = parse_request("https://shop.example.com/ HTTP/2")
+    assert (line.method, line.http_version) == ("GET", "2")
+
+
+def test_request_line_with_a_space_in_the_url_is_refused_by_name() -> None:
+    with pytest.raises(RequestError, match="contains a space; write it as %20"):
+        parse_request("GET https://shop.example.com/a b")
+    with pytest.raises(RequestError, match="unknown HTTP method 'FETCH'"):
+        parse_request("FETCH https://shop.example.com/")

@@ -221,6 +221,38 @@ def _split_url(url: str) -> tuple[str, str, int | None, str, str]:
     return scheme, parts_.hostname.rstrip(".").lower(), port, parts_.path or "/", parts_.query
 
 
+_VERSION_WORD = re.compile(r"HTTP/(\S+)\Z", re.IGNORECASE)
+
+
+def space_in_url(url: str) -> RequestError:
+    """The refusal of a URL with a space in it (a URL never contains one; a request line separates by them)."""
+    return RequestError(f"the URL {url} contains a space; write it as %20 (a request line is 'METHOD URL HTTP/version')")
+
+
+def split_request_line(text: str) -> dict[str, str]:
+    """``"GET https://host/path HTTP/1.0"`` -> ``{"method": "GET", "url": ..., "http_version": "1.0"}``.
+
+    The request line as pasted from a log or typed: method and version are optional and only the parts
+    present are returned (``"https://a/ HTTP/2"`` -> url and version). A URL never contains whitespace, so
+    a line with more words is refused with a message saying so rather than guessed at.
+    """
+    words = text.split()
+    out: dict[str, str] = {}
+    if words and words[0].upper() in METHODS:  # a lone "GET" is a request without a URL, not a host
+        out["method"] = words.pop(0).upper()
+    if len(words) > 1 and (version := _VERSION_WORD.match(words[-1])):
+        out["http_version"] = version.group(1)
+        words.pop()
+    if not words or _VERSION_WORD.match(words[0]):
+        raise RequestError("the request has no URL")
+    if len(words) == 2 and "method" not in out and words[0].isalpha() and "://" in words[1]:
+        raise RequestError(f"unknown HTTP method {words[0]!r}")
+    if len(words) > 1:
+        raise space_in_url(" ".join(words))
+    out["url"] = words[0]
+    return out
+
+
 def parse_request(spec: str | dict[str, Any] | Request) -> Request:
     """Build a :class:`Request` from ``"METHOD URL"`` or the contract's dict form."""
     if isinstance(spec, Request):
@@ -233,14 +265,7 @@ def parse_request(spec: str | dict[str, Any] | Request) -> Request:
             if fast is not None:
                 scheme, hostname, _, path, query = fast
                 return Request(parts[0], parts[1], scheme, hostname, 443 if scheme == "https" else 80, path, query)
-        if len(parts) == 1:
-            data: dict[str, Any] = {"method": "GET", "url": parts[0]}
-        elif len(parts) == 2:
-            data = {"method": parts[0], "url": parts[1]}
-        elif len(parts) == 3 and parts[2].upper().startswith("HTTP/"):
-            data = {"method": parts[0], "url": parts[1], "http_version": parts[2][5:]}
-        else:
-            raise RequestError(f"request {spec!r} is not in the form 'METHOD URL'")
+        data: dict[str, Any] = split_request_line(spec)
     elif isinstance(spec, dict):
         data = dict(spec)
     else:
