@@ -83,19 +83,14 @@ HopUrl = Callable[[int, int], str]
 
 
 def option_words(options: dict[str, Any] | None) -> list[str]:
-    """Engine options as people read them ("endpoints assumed"), never as ``key=True``; unset ones are left out."""
+    """Engine options as people read them ("endpoints assumed", "seed 0"), never as ``key=True``; options
+    left unset or off are not shown."""
     words = []
     for key, value in (options or {}).items():
-        if value in (None, False, "", {}, []):
+        if value is None or value is False or value in ("", {}, []):
             continue
         if key == "assume_endpoints":
             words.append("endpoints assumed")
-        elif key == "controller_class":
-            words.append(f"controller class {value}")
-        elif key == "app_profiles" and isinstance(value, dict):
-            words.append(f"app profiles for {', '.join(map(str, value))}")
-        elif key == "faults" and isinstance(value, list):
-            words.append(f"{len(value)} fault{'' if len(value) == 1 else 's'} injected")
         elif value is True:
             words.append(key.replace("_", " "))
         else:

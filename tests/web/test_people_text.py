@@ -96,3 +96,10 @@ class PeopleTextTestCase(BaseTestCase):
         trace = run_trace_now(self.snapshot, self.alice, url="http://shop.example.com/", assume_endpoints=True)
         page = self.client.get(trace.get_absolute_url())
         self.assertContains(page, "shop/web (port not resolved)")
+
+
+def test_options_in_words_keep_a_zero_seed_and_leave_out_unset_ones() -> None:
+    from tracer.presenters import option_words
+
+    words = option_words({"seed": 0, "assume_endpoints": True, "controller": None, "controller_class": "nginx"})
+    assert words == ["seed 0", "endpoints assumed", "controller class nginx"]
