@@ -91,6 +91,10 @@ def option_words(options: dict[str, Any] | None) -> list[str]:
             continue
         if key == "assume_endpoints":
             words.append("endpoints assumed")
+        elif key == "app_profiles" and isinstance(value, dict):
+            words.append(f"app profiles for {', '.join(map(str, value))}")
+        elif key == "faults" and isinstance(value, list):
+            words.append(f"{len(value)} fault{'' if len(value) == 1 else 's'} injected")
         elif value is True:
             words.append(key.replace("_", " "))
         else:

@@ -103,3 +103,7 @@ def test_options_in_words_keep_a_zero_seed_and_leave_out_unset_ones() -> None:
 
     words = option_words({"seed": 0, "assume_endpoints": True, "controller": None, "controller_class": "nginx"})
     assert words == ["seed 0", "endpoints assumed", "controller class nginx"]
+    assert option_words({"app_profiles": {"web": {}}, "faults": [{}, {}]}) == [
+        "app profiles for web",
+        "2 faults injected",
+    ]
