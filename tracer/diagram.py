@@ -40,6 +40,7 @@ L4_OUTCOMES = {
     "reset": "connection reset",
     "tls-error": "TLS error",
     "websocket-closed": "WebSocket closed",
+    "unknown": "not simulated",
 }
 ERROR_TEXT = {
     "connection-refused": "connection refused",
@@ -47,6 +48,7 @@ ERROR_TEXT = {
     "reset": "connection reset",
     "tls-error": "TLS error",
     "websocket-closed": "WebSocket closed",
+    "not-simulated": "not simulated",
 }
 
 LANE_W = 160

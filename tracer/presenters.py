@@ -161,6 +161,12 @@ def trace_context(trace: Trace, hop_url: HopUrl, *, title_url: str = "") -> dict
                 "final_css": diagram.final_css,
                 "diagnoses": req.get("diagnoses") or [],
                 "backend": backend_text(req.get("backend")),
+                "installation": (req.get("installation") or {}).get("reason", ""),
+                "other_controllers": [
+                    {**b, "text": status_text(b.get("status"), "respond", b.get("error"))}
+                    for b in req.get("branches") or []
+                    if b.get("kind") == "controller"
+                ],
                 "pod": pod_text(req.get("pod")),
             }
         )

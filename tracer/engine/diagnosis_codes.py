@@ -125,6 +125,8 @@ DIAGNOSES: dict[str, DiagnosisKind] = _kinds(
     _K("HOSTLESS_NOT_FALLBACK", "Host-less rules are not a fallback", "warning", ("ingress-nginx#14.9", "ingress-nginx#2.3")),
     _K("PROXY_SSL_IGNORED", "proxy-ssl-name without proxy-ssl-secret does nothing", "warning",
        ("ingress-nginx#14.10", "ingress-nginx#10.2")),
+    _K("CONTROLLER_NOT_SIMULATED", "The request reaches a controller tracer does not simulate yet", "warning",
+       ("k8s-routing#I-1",)),
     _K("PREFIX_TRAILING_SLASH_301", "A Prefix path with a trailing slash redirects", "info",
        ("ingress-nginx#3.6", "ingress-nginx#3.5")),
     _K("EXACT_TRAILING_SLASH_301", "An Exact path with a trailing slash redirects the path without it", "info",

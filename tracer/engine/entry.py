@@ -180,7 +180,7 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-def _lb_addresses(svc: K8sObject) -> list[str]:
+def lb_addresses(svc: K8sObject) -> list[str]:
     out = []
     for ing in (svc.status.get("loadBalancer") or {}).get("ingress") or []:
         if isinstance(ing, dict) and (ing.get("ip") or ing.get("hostname")):
@@ -204,7 +204,7 @@ def _dns_hop(request: Request, plan: EntryPlan) -> Hop:
 def _dns_template(plan: EntryPlan) -> _DnsTemplate:
     svc = plan.service
     if svc is not None and str(svc.spec.get("type")) == "LoadBalancer":
-        addrs = _lb_addresses(svc)
+        addrs = lb_addresses(svc)
         if addrs:
             return _DnsTemplate(
                 "",
@@ -273,7 +273,7 @@ def _source_allowed(client_ip: str, ranges: list[str]) -> bool:
 
 def _lb_hop(svc: K8sObject, port: dict[str, Any] | None, request: Request) -> Hop:
     name = f"{svc.namespace}/{svc.name}"
-    addrs = _lb_addresses(svc)
+    addrs = lb_addresses(svc)
     addr = addrs[0] if addrs else "(address pending: status.loadBalancer.ingress is empty)"
     etp = str(svc.spec.get("externalTrafficPolicy") or "Cluster")
     rules = ["dataplane#R4", "dataplane#R23", "dataplane#R40"]
@@ -371,7 +371,7 @@ def _kube_proxy_hop(svc: K8sObject, port: dict[str, Any], plan: EntryPlan, *, vi
     node_port = as_int(port.get("nodePort"))
     # A manifest usually leaves nodePort out: the API server allocates one when it creates the Service.
     node_port_text = str(node_port) if node_port else f"<{NODE_PORT_ALLOCATED}>"
-    addrs = _lb_addresses(svc)
+    addrs = lb_addresses(svc)
     objs = [svc.ref()]
     if plan.proxy_mode == "nftables":
         body = f"{ns}/{svc.name}/{proto}/{port.get('name') or ''}"

@@ -142,3 +142,18 @@ def maker_replicas(obj: K8sObject, maker: PodMaker) -> int:
     raw = _at(obj.spec, maker.replicas_at)
     value = None if raw is None else as_int(raw)
     return 1 if value is None else value
+
+
+# Ingress class fields (k8s-routing#I-1, #I-3).
+LEGACY_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
+DEFAULT_CLASS_ANNOTATION = "ingressclass.kubernetes.io/is-default-class"
+
+
+def default_ingress_class(snapshot: Snapshot) -> K8sObject | None:
+    """The IngressClass the DefaultIngressClass admission plugin fills into a class-less Ingress: the newest
+    one marked default, ties broken by name ascending (k8s-routing#I-3)."""
+    marked = sorted(
+        (c for c in snapshot.of_kind("IngressClass") if c.annotations.get(DEFAULT_CLASS_ANNOTATION, "").lower() == "true"),
+        key=lambda c: c.name,
+    )
+    return max(marked, key=lambda c: c.creation_timestamp) if marked else None

@@ -25,8 +25,10 @@ COMPONENTS = (
 )
 
 # Hop outcomes. "forward": passed the request on; "respond": this hop produced the response;
-# L4 outcomes for hops that fail below HTTP.
-OUTCOMES = ("forward", "respond", "redirect", "refused", "timeout", "reset", "tls-error", "websocket-closed")
+# L4 outcomes for hops that fail below HTTP; "unknown": a controller tracer does not simulate yet.
+OUTCOMES = (
+    "forward", "respond", "redirect", "refused", "timeout", "reset", "tls-error", "websocket-closed", "unknown"
+)
 SEVERITIES = ("error", "warning", "info")
 
 _new_hop = object.__new__
@@ -126,6 +128,8 @@ class RequestTrace:
     status: int | None = None
     error: str | None = None
     close_code: int | None = None
+    # With several controller installations: which one the request reached, and why (tracer.engine.choice).
+    installation: dict[str, Any] | None = None
     route: dict[str, Any] | None = None
     backend: dict[str, Any] | None = None
     pod: dict[str, Any] | None = None
@@ -158,6 +162,8 @@ class RequestTrace:
         }
         if self.close_code is not None:
             out["close_code"] = self.close_code
+        if self.installation is not None:
+            out["installation"] = self.installation
         return out
 
 

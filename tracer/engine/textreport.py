@@ -17,6 +17,15 @@ def _headline(rt: Json) -> str:
 
 def _facts(rt: Json) -> list[tuple[str, str]]:
     facts = []
+    if inst := rt.get("installation"):
+        facts.append(("controller", inst["reason"]))
+    for branch in rt.get("branches") or []:
+        if branch.get("kind") == "controller":
+            if branch.get("error") == "not-simulated":
+                outcome = "something tracer cannot tell (not simulated)"
+            else:
+                outcome = status_text(branch.get("status"), branch.get("error"))
+            facts.append(("also", f"{branch['installation']} would answer {outcome}: {branch['reason']}"))
     if r := rt.get("route"):
         facts.append(("route", f"{r['kind']} {r['namespace']}/{r['name']} {r.get('rule') or ''}".rstrip()))
     if b := rt.get("backend"):

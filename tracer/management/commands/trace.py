@@ -14,6 +14,7 @@ import yaml
 from django.core.management.base import BaseCommand, CommandError
 
 from tracer.engine import Engine, TracerError
+from tracer.engine.request import split_request_line
 from tracer.engine.result import Trace
 from tracer.engine.textreport import render_text
 
@@ -37,6 +38,14 @@ def _read_scenario(path: str) -> tuple[list[Any], dict[str, Any]]:
     return data["requests"], options
 
 
+def _via(value: str) -> dict[str, str] | str:
+    """``ns/name`` (a controller's entry Service) or an IP address, as the request's ``via``."""
+    if "/" in value:
+        namespace, _, name = value.partition("/")
+        return {"kind": "Service", "namespace": namespace, "name": name}
+    return value
+
+
 class Command(BaseCommand):
     help = "Trace a request hop by hop through Kubernetes manifests (no database needed)."
     requires_system_checks: list[str] = []
@@ -58,7 +67,13 @@ class Command(BaseCommand):
         parser.add_argument("--body-bytes", type=int, help="request body size in bytes (Content-Length)")
         parser.add_argument("--sni", help="TLS server name when it differs from the URL host")
         parser.add_argument("--controller", help="force the controller family (ingress-nginx, ingress-spec, ...)")
-        parser.add_argument("--controller-class", help="the spec.controller value the simulated controller claims")
+        parser.add_argument(
+            "--controller-class", help="only the installation claiming this IngressClass name or spec.controller value"
+        )
+        parser.add_argument(
+            "--via", metavar="NAMESPACE/SERVICE|IP",
+            help="the entry the client connects to when the snapshot has several controllers (docs/controller-choice.md)",
+        )
         parser.add_argument("--assume-endpoints", action="store_true", help="treat every Service as having ready endpoints")
         parser.add_argument("--seed", type=int, help="seed for reproducible canary and load-balancing picks")
         parser.add_argument("-o", "--output", choices=["text", "json"], default="text")
@@ -71,17 +86,15 @@ class Command(BaseCommand):
         if opts["scenario"]:
             requests, scenario_options = _read_scenario(opts["scenario"])
         else:
-            req: dict[str, Any] = {"url": "", "headers": opts["headers"]}
-            parts = opts["request"].split()
-            if len(parts) == 1:
-                req.update(method="GET", url=parts[0])
-            elif len(parts) == 2:
-                req.update(method=parts[0], url=parts[1])
-            else:
-                raise CommandError(f"--request {opts['request']!r}: expected 'METHOD URL'", returncode=2)
+            try:
+                req: dict[str, Any] = {**split_request_line(opts["request"]), "headers": opts["headers"]}
+            except TracerError as exc:
+                raise CommandError(f"--request {opts['request']!r}: {exc}", returncode=2) from exc
             for key in ("http_version", "client_ip", "body_bytes", "sni"):
                 if opts[key] is not None:
                     req[key] = opts[key]
+            if opts["via"]:
+                req["via"] = _via(opts["via"])
             requests = [req]
         options = dict(scenario_options)
         for key in ("controller", "controller_class", "seed"):

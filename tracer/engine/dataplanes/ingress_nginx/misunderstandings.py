@@ -281,7 +281,7 @@ def dropped_ingress(dropped: Dropped) -> Diagnosis:
         return snippets_disabled(dropped)
     return Diagnosis(
         dropped.code,
-        "error",
+        dropped.severity,
         f"{dropped.label} is ignored by this controller: {dropped.reason}. Its hosts and paths do not exist here.",
         dropped.fix,
         dropped.rule,

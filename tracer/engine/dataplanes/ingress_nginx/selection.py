@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ...k8s import LEGACY_CLASS_ANNOTATION, default_ingress_class
 from ...snapshot import K8sObject, Snapshot
 from .annotations import SNIPPET_ANNOTATIONS, IngressAnnotations, parse_annotations
 from .config import ControllerConfig
-
-LEGACY_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
 
 
 @dataclass(slots=True)
@@ -24,6 +23,8 @@ class Dropped:
     reason: str
     fix: str
     rule: str
+    # "info" when the Ingress plainly belongs to another controller's IngressClass in the snapshot.
+    severity: str = "error"
 
     @property
     def label(self) -> str:
@@ -82,13 +83,21 @@ def _class_verdict(
         else:
             why = f"ingressClassName '{name}' names no IngressClass in the snapshot"
         served = ", ".join(sorted(classes)) or config.ingress_class
+        fix = (
+            f"Set spec.ingressClassName: {served} on Ingress {ref} (kubectl patch ingress {ing.name} -n "
+            f"{ing.namespace} --type merge -p '{{\"spec\":{{\"ingressClassName\":\"{served.split(', ')[0]}\"}}}}')"
+        )
+        owned_elsewhere = other is not None and bool(other.spec.get("controller"))
+        if owned_elsewhere:
+            # Another controller's class, in the same snapshot: the normal case with several controllers.
+            fix = f"Nothing to fix if the Ingress is meant for the controller of class {name}. To serve it here: " + fix
         return None, Dropped(
             ing,
             "INGRESS_CLASS_NOT_SERVED",
             why + "; the legacy kubernetes.io/ingress.class annotation is not consulted once the field is set",
-            f"Set spec.ingressClassName: {served} on Ingress {ref} (kubectl patch ingress {ing.name} -n "
-            f"{ing.namespace} --type merge -p '{{\"spec\":{{\"ingressClassName\":\"{served.split(', ')[0]}\"}}}}')",
+            fix,
             "ingress-nginx#1.1",
+            "info" if owned_elsewhere else "error",
         )
     legacy = ing.annotations.get(LEGACY_CLASS_ANNOTATION)
     if legacy is not None:
@@ -103,6 +112,10 @@ def _class_verdict(
             "ingress-nginx#1.1",
         )
     if config.watch_ingress_without_class:
+        return None, None
+    if assume_class and not config.controller_found and any(k.startswith(config.annotations_prefix + "/") for k in ing.annotations):
+        # Written for ingress-nginx (its annotations) in a snapshot without the controller: assume an install
+        # that serves it (a default class, or --watch-ingress-without-class) rather than one that ignores it.
         return None, None
     return None, Dropped(
         ing,
@@ -181,15 +194,6 @@ def rule_hosts(ing: K8sObject) -> list[str]:
     return hosts
 
 
-DEFAULT_CLASS_ANNOTATION = "ingressclass.kubernetes.io/is-default-class"
-
-
-def _default_class(snapshot: Snapshot) -> K8sObject | None:
-    """The IngressClass the admission plugin would default to: the newest marked default (Kubernetes >= 1.30)."""
-    marked = [ic for ic in snapshot.of_kind("IngressClass") if ic.annotations.get(DEFAULT_CLASS_ANNOTATION) == "true"]
-    return max(marked, key=lambda ic: ic.creation_timestamp) if marked else None
-
-
 def _classless(ing: K8sObject) -> bool:
     return not ing.spec.get("ingressClassName") and LEGACY_CLASS_ANNOTATION not in ing.annotations
 
@@ -202,14 +206,18 @@ def _with_class(ing: K8sObject, name: str) -> K8sObject:
 def select_ingresses(snapshot: Snapshot, config: ControllerConfig) -> Selection:
     sel = Selection(classes=served_classes(snapshot, config))
     # A snapshot of app manifests usually lacks the IngressClass Helm installed; then assume the class
-    # named --ingress-class exists and belongs to this controller, and say so.
-    assume_class = not snapshot.of_kind("IngressClass")
+    # named --ingress-class exists and belongs to this controller, and say so. The same when the controller
+    # itself is not in the snapshot and no class there is its own (other controllers' classes may be).
+    assume_class = not sel.classes and (not snapshot.of_kind("IngressClass") or not config.controller_found)
     if assume_class:
+        where = "the snapshot has no IngressClass" if not snapshot.of_kind("IngressClass") else (
+            f"no IngressClass in the snapshot has spec.controller {config.controller_class}"
+        )
         sel.notes.append(
-            f"the snapshot has no IngressClass; assumed IngressClass {config.ingress_class!r} with spec.controller "
+            f"{where}; assumed IngressClass {config.ingress_class!r} with spec.controller "
             f"{config.controller_class} exists (what the Helm chart installs)"
         )
-    default_class = _default_class(snapshot)
+    default_class = default_ingress_class(snapshot)
     for ing in sort_ingresses(snapshot.of_kind("Ingress")):
         if default_class is not None and _classless(ing):
             # The DefaultIngressClass admission plugin fills the field in when the Ingress is created (#1.2);

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from ...context import EngineContext
+from ...k8s import LEGACY_CLASS_ANNOTATION, default_ingress_class
 from ...options import Options
 from ...result import Diagnosis
 from ...snapshot import K8sObject, Snapshot
@@ -13,10 +14,6 @@ from .index import Backend, HostIndex, PathEntry, Unserved
 from .paths import PATH_TYPES, invalid_host, invalid_path
 from .route import SpecRouter
 from .tls import TlsIndex
-
-DEFAULT_CLASS_ANNOTATION = "ingressclass.kubernetes.io/is-default-class"
-LEGACY_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
-
 
 
 class Problem(NamedTuple):
@@ -44,7 +41,7 @@ class IngressSpecTable(SpecRouter):
         self.notes: dict[tuple[str | None, str], str] = {}  # ingress key -> class note (assumed class...)
         self.classes = snapshot.of_kind("IngressClass")
         self.claimed = self._claimed_classes()
-        self.default_class = self._default_class()
+        self.default_class = default_ingress_class(snapshot)
         for ing in sorted(snapshot.of_kind("Ingress"), key=_age_key):
             self._add_ingress(ing)
 
@@ -55,16 +52,6 @@ class IngressSpecTable(SpecRouter):
         if wanted is None:
             return list(self.classes)  # the portable model stands in for whatever controller owns them
         return [c for c in self.classes if str(c.spec.get("controller") or "") == wanted]
-
-    def _default_class(self) -> K8sObject | None:
-        """I-3: with several defaults the newest wins, ties broken by name ascending."""
-        defaults = sorted(
-            (c for c in self.classes if c.annotations.get(DEFAULT_CLASS_ANNOTATION, "").lower() == "true"),
-            key=lambda c: c.name,
-        )
-        if not defaults:
-            return None
-        return max(defaults, key=lambda c: c.creation_timestamp)
 
     def _class_decision(self, ing: K8sObject) -> tuple[bool, str, str]:
         """Whether this controller serves ``ing`` (I-1..I-4), why, and the rule a diagnosis cites."""
