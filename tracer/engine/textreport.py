@@ -1,13 +1,45 @@
-"""The plain-text rendering of a trace-v1 dict (the CLI's text output)."""
+"""The plain-text rendering of a trace-v1 dict (the CLI's text output), fitted to a terminal width.
+
+Long texts (hop summaries, facts, diagnoses, warnings) wrap onto continuation lines indented under where they
+start, so a table row stays readable in an 80- or 100-column terminal instead of running off the right edge.
+"""
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from .http_status import status_text
 from .result import Trace
 
 Json = dict[str, Any]
+
+DEFAULT_WIDTH = 100
+NAME_MAX = 40  # longer hop names (controller + its Service) are cut with an ellipsis
+NAME_MIN = 12
+SUMMARY_MIN = 30  # below this the summary goes on its own lines under the row instead of in a column
+GAP = "  "
+HEADER = ("#", "COMPONENT", "STATUS", "OUTCOME", "NAME", "SUMMARY")
+
+
+def _wrap(text: str, width: int | None, first: str, rest: str) -> list[str]:
+    """``text`` after the prefix ``first``, continuation lines after ``rest``; one line when width is None."""
+    if width is None:
+        return [first + text]
+    # Identifiers such as KUBE-SVC-… stay whole where they fit; words longer than a line are still split so
+    # nothing runs past the width.
+    lines = textwrap.wrap(
+        text,
+        width=max(width, len(first) + 1, len(rest) + 1),
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_on_hyphens=False,
+    )
+    return [line.rstrip() for line in lines] or [first.rstrip()]
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
 
 
 def _headline(rt: Json) -> str:
@@ -45,44 +77,66 @@ def _facts(rt: Json) -> list[tuple[str, str]]:
     return facts
 
 
+def _hop_table(hops: list[Json], width: int | None) -> list[str]:
+    rows = [HEADER] + [
+        (str(n), hop["component"], str(hop["status"] or "-"), hop["outcome"], hop["name"], hop["summary"])
+        for n, hop in enumerate(hops, 1)
+    ]
+    widths = [max(len(r[c]) for r in rows) for c in range(5)]
+    stacked = False
+    if width is not None:
+        room = width - sum(widths[:4]) - len(GAP) * 5  # what NAME and SUMMARY share
+        widths[4] = min(widths[4], NAME_MAX, max(NAME_MIN, room * 2 // 5))
+        if room - widths[4] < SUMMARY_MIN:  # too narrow for a summary column: summaries go under their row
+            stacked = True
+            widths[4] = max(1, min(max(len(r[4]) for r in rows), NAME_MAX, room + len(GAP)))
+    out = []
+    for n, r in enumerate(rows):
+        cells = [r[0], r[1], r[2], r[3], r[4] if width is None else _clip(r[4], widths[4])]
+        head = GAP.join(cells[c].ljust(widths[c]) for c in range(5))
+        if stacked:
+            out.append(_clip(head.rstrip(), width or 0))
+            if n:
+                out.extend(_wrap(r[5], width, "     ", "     "))
+        else:
+            out.extend(_wrap(r[5], width, head + GAP, " " * (len(head) + len(GAP))))
+    return out
+
+
 def _as_dict(trace: Trace | Json) -> Json:
     return trace.to_dict() if isinstance(trace, Trace) else trace
 
 
-def render_text(trace: Trace | Json) -> str:
+def render_text(trace: Trace | Json, width: int | None = DEFAULT_WIDTH) -> str:
+    """The trace as text no wider than ``width`` columns (``None``: one line per item, however long)."""
     data = _as_dict(trace)
     out: list[str] = []
     for i, rt in enumerate(data["requests"]):
         if i:
             out.append("")
-        out.append(_headline(rt))
-        rows = [("#", "COMPONENT", "STATUS", "OUTCOME", "NAME", "SUMMARY")]
-        for n, hop in enumerate(rt["hops"], 1):
-            rows.append(
-                (str(n), hop["component"], str(hop["status"] or "-"), hop["outcome"], hop["name"], hop["summary"])
-            )
-        widths = [max(len(r[c]) for r in rows) for c in range(5)]
-        for r in rows:
-            out.append("  ".join(r[c].ljust(widths[c]) for c in range(5)) + "  " + r[5])
+        out.extend(_wrap(_headline(rt), width, "", "    "))
+        out.extend(_hop_table(rt["hops"], width))
         for hop in rt["hops"]:
             for miss in (hop.get("near_misses") or [])[:5]:
-                out.append(f"   near miss ({hop['component']}): {miss}")
+                out.extend(_wrap(str(miss), width, f"   near miss ({hop['component']}): ", "     "))
         facts = _facts(rt)
         if facts:
             out.append("")
-            width = max(len(k) for k, _ in facts)
-            out.extend(f"{k.ljust(width)}  {v}" for k, v in facts)
+            key_width = max(len(k) for k, _ in facts)
+            for k, v in facts:
+                out.extend(_wrap(v, width, f"{k.ljust(key_width)}{GAP}", " " * (key_width + len(GAP))))
         if rt["diagnoses"]:
             out.append("")
             out.append("diagnoses:")
             for d in rt["diagnoses"]:
-                out.append(f"  [{d['severity']}] {d['code']}: {d['message']}")
-                out.append(f"      fix: {d['fix']}")
+                out.extend(_wrap(f"{d['code']}: {d['message']}", width, f"  [{d['severity']}] ", "      "))
+                out.extend(_wrap(d["fix"], width, "      fix: ", "           "))
     warnings = data.get("warnings") or []
     if warnings:
         out.append("")
         out.append("warnings:")
-        out.extend(f"  {w}" for w in warnings[:20])
+        for w in warnings[:20]:
+            out.extend(_wrap(str(w), width, "  ", "    "))
         if len(warnings) > 20:
             out.append(f"  ... and {len(warnings) - 20} more")
     return "\n".join(out)
