@@ -37,6 +37,8 @@ class Request:
     body_bytes: int | None = None
     sni: str | None = None
     via: dict[str, Any] | str | None = None
+    # The TLS client certificate presented: None (none), "valid", "invalid", or {"verify": ..., "cn": ...}.
+    client_cert: dict[str, str] | str | None = None
     # Derived values, computed on first use (with_changes() builds a new Request, which starts afresh).
     _host_header: str | None = field(default=None, init=False, repr=False, compare=False)
     _server_name: str | None = field(default=None, init=False, repr=False, compare=False)
@@ -121,6 +123,8 @@ class Request:
             out["sni"] = self.sni
         if self.via is not None:
             out["via"] = self.via
+        if self.client_cert is not None:
+            out["client_cert"] = self.client_cert
         return out
 
 
@@ -314,4 +318,19 @@ def parse_request(spec: str | dict[str, Any] | Request) -> Request:
         body_bytes=body,
         sni=data.get("sni"),
         via=data.get("via"),
+        client_cert=_client_cert(data.get("client_cert")),
     )
+
+
+def _client_cert(raw: Any) -> dict[str, str] | str | None:
+    """``client_cert``: "none" (or absent), "valid", "invalid", or {"verify": "valid"|"invalid", "cn": "..."}."""
+    if raw is None or raw == "none":
+        return None
+    if raw in ("valid", "invalid"):
+        return str(raw)
+    if isinstance(raw, dict) and raw.get("verify", "valid") in ("valid", "invalid"):
+        out = {"verify": str(raw.get("verify", "valid"))}
+        if raw.get("cn") is not None:
+            out["cn"] = str(raw["cn"])
+        return out
+    raise RequestError('client_cert must be "none", "valid", "invalid" or {"verify": "valid"|"invalid", "cn": "..."}')

@@ -13,7 +13,7 @@ from ...regexes import CompiledPattern, RegexProblem
 from ...snapshot import K8sObject
 
 if TYPE_CHECKING:
-    from .annotations import IngressAnnotations
+    from .annotations import ClientCertAuth, IngressAnnotations
 
 CATCH_ALL = "_"
 
@@ -123,6 +123,10 @@ class Server:
     redirect_to: str | None = None  # from-to-www counterpart server: answer everything with a redirect (#5.3)
     redirect_origin: K8sObject | None = None
     app_root: tuple[str, Location] | None = None  # first location carrying app-root (#4.3)
+    # #9.7: client-certificate auth of the first Ingress with a usable CA, and the first auth-tls error (-> 403)
+    client_cert: tuple[K8sObject, ClientCertAuth] | None = None
+    client_cert_error: tuple[K8sObject, str] | None = None
+    passthrough: K8sObject | None = None  # #2.8: the Ingress that asked for ssl-passthrough
     hazards: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # paths dropped while building (duplicates, resource backends)
     # non-regex index: exact path -> location; prefix path -> location; distinct prefix lengths, longest first

@@ -90,7 +90,7 @@ def _class_verdict(
         owned_elsewhere = other is not None and bool(other.spec.get("controller"))
         if owned_elsewhere:
             # Another controller's class, in the same snapshot: the normal case with several controllers.
-            fix = f"Nothing to fix if the Ingress is meant for the controller of class {name}. To serve it here: " + fix
+            fix = f"Nothing to fix if the Ingress is meant for the controller of class {name}. To serve it here instead, s" + fix[1:]
         return None, Dropped(
             ing,
             "INGRESS_CLASS_NOT_SERVED",

@@ -147,6 +147,19 @@ def _tls_for_host(
     return None
 
 
+def _server_tls_settings(server: Server, anns: dict[tuple, IngressAnnotations]) -> None:
+    """#2.7/#9.7: the first auth-tls error and the first usable CA win; #2.8: any Ingress turns on passthrough."""
+    for ing in server.ingresses:
+        ann = anns[ing.key]
+        auth = ann.client_cert
+        if auth.error and server.client_cert_error is None:
+            server.client_cert_error = (ing, auth.error)
+        if auth.secret is not None and not auth.no_ca and server.client_cert is None:
+            server.client_cert = (ing, auth)
+        if ann.backend.ssl_passthrough and server.passthrough is None:
+            server.passthrough = ing
+
+
 def _default_certificate(config: ControllerConfig, snapshot: Snapshot) -> DefaultCertificate:
     if config.default_ssl_certificate:
         ns, _, name = config.default_ssl_certificate.rpartition("/")
@@ -231,6 +244,7 @@ def build_servers(selection: Selection, config: ControllerConfig, snapshot: Snap
                 if aliases:
                     server.aliases = tuple(a.lower() for a in aliases if a.lower() not in servers)
                     break
+            _server_tls_settings(server, anns)
         finalise(server)
         if host == CATCH_ALL:
             continue

@@ -19,6 +19,7 @@ from .affinity import Affinity, parse_affinity
 from .backend import NO_BACKEND, Backend, parse_backend
 from .basic_auth import NO_BASIC_AUTH, BasicAuth, parse_basic_auth
 from .canary import Canary, parse_canary
+from .client_cert import NO_CLIENT_CERT, ClientCertAuth, parse_client_cert
 from .cors import NO_CORS, Cors, parse_cors
 from .external_auth import NO_EXTERNAL_AUTH, ExternalAuth, parse_external_auth
 from .parser import PREFIX, IngressDropped, Parser
@@ -55,6 +56,7 @@ class IngressAnnotations:
     affinity: Affinity | None = None  # set only with affinity: cookie
     proxy_ssl: ProxySsl = NO_PROXY_SSL
     rate_limit: RateLimit = NO_RATE_LIMIT
+    client_cert: ClientCertAuth = NO_CLIENT_CERT
 
     @property
     def name(self) -> str:
@@ -88,6 +90,7 @@ def parse_annotations(ingress: K8sObject, config: ControllerConfig, snapshot: Sn
         out.affinity = parse_affinity(p)
         out.proxy_ssl = parse_proxy_ssl(p)
         out.rate_limit = parse_rate_limit(p)
+        out.client_cert = parse_client_cert(p)
     except IngressDropped:
         pass
     out.dropped = p.dropped
@@ -103,6 +106,7 @@ __all__ = [
     "Backend",
     "BasicAuth",
     "Canary",
+    "ClientCertAuth",
     "Cors",
     "ExternalAuth",
     "IngressAnnotations",

@@ -18,6 +18,7 @@ from .access_stage import access_phase
 from .backend_stage import lua_rewrite
 from .context import LocationFacts, RouteContext, location_facts
 from .location_stage import choose_location, rewrite_phase
+from .passthrough_stage import passthrough_server, passthrough_trace
 from .proxy_stage import proxy
 from .request_stage import read_request
 from .response_stage import finish
@@ -28,6 +29,12 @@ from .state import RouteState
 def route_request(ctx: RouteContext, request: Request) -> RequestTrace:
     """Route one request through P1..P11 and build its trace."""
     s = RouteState(ctx, request)
+    if ctx.config.enable_ssl_passthrough and request.scheme == "https":  # #2.8: the TCP proxy sees TLS first
+        server = passthrough_server(s)
+        if server is not None:
+            trace = passthrough_trace(s, server)
+            if trace is not None:
+                return trace
     return finish(s, _answer(s))
 
 

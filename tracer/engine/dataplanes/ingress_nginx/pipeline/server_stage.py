@@ -10,6 +10,8 @@ from ....regexes import RegexProblem, search
 from ..misunderstandings import dropped_ingress
 from ..redirects import app_root, from_to_www
 from ..servers import select_server, server_near_misses
+from .client_cert_stage import client_cert_phase
+from .passthrough_stage import passthrough_ignored
 from .state import RouteState
 
 
@@ -24,9 +26,15 @@ def choose_server(s: RouteState) -> int | None:
     _dropped_for_host(s)
     s.near.extend(server_near_misses(servers, s.host, server))
 
+    if server.passthrough is not None and not s.config.enable_ssl_passthrough:
+        passthrough_ignored(s, server)
     # P4: server-level rewrites.
     if server.redirect_to is not None:
         return s.redirect(from_to_www(server, req, s.config))
+    if server.client_cert is not None or server.client_cert_error is not None:  # #9.7, hosts with auth-tls only
+        status = client_cert_phase(s)
+        if status is not None:
+            return status
     blocked = _blocked_agent(s)
     if blocked:
         return s.respond(403, blocked, "ingress-nginx#0")
