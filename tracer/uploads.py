@@ -54,11 +54,12 @@ def default_name(items: list[tuple[str, bytes]]) -> str:
     return f"{items[0][0]} and {len(items) - 1} more"
 
 
-def load(items: list[tuple[str, bytes]]) -> EngineSnapshot:
-    """Run the engine's loader; raises LoadError (with file, document, line) on bad input."""
+def load(items: list[tuple[str, bytes]], namespace: str = "") -> EngineSnapshot:
+    """Run the engine's loader; raises LoadError (with file, document, line) on bad input.
+    ``namespace`` goes to objects without one, as `kubectl apply -n` does (empty: ``default``)."""
     from tracer.engine import loader
 
-    return loader.load_files(items)
+    return loader.load_files(items, namespace=namespace.strip() or None)
 
 
 def store_upload(
@@ -69,6 +70,7 @@ def store_upload(
     pasted: str = "",
     name: str = "",
     source: str = "upload",
+    namespace: str = "",
 ) -> UploadOutcome:
     """Load and store a snapshot. On any error nothing is stored and the errors are returned."""
     from tracer.engine import LoadError, TracerError
@@ -81,7 +83,7 @@ def store_upload(
     if not items:
         return UploadOutcome(errors=[error("choose files, an archive, or paste YAML")])
     try:
-        engine_snapshot = load(items)
+        engine_snapshot = load(items, namespace)
     except LoadError as exc:
         return UploadOutcome(errors=[exc.to_dict()])
     except TracerError as exc:

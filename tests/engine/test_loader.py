@@ -568,9 +568,77 @@ def test_timestamps_stay_strings() -> None:
     assert obj.creation_timestamp == "2024-01-02T03:04:05Z"
 
 
-def test_folder_skips_build_tool_files(tmp_path: Path) -> None:
+def test_folder_skips_build_tool_files_with_a_warning(tmp_path: Path) -> None:
     (tmp_path / "kustomization.yaml").write_text("resources: [svc.yaml]\n")
     (tmp_path / "Chart.yaml").write_text("apiVersion: v2\nname: shop\nversion: 1.0.0\n")
+    (tmp_path / "values-prod.yaml").write_text("replicas: 3\n")
     (tmp_path / "svc.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata: {name: web}\n")
     snap = load_manifests(tmp_path)
     assert [o.name for o in snap] == ["web"]
+    skipped = {Path(w.file or "").name: w.message for w in snap.warnings}
+    assert "Kustomize" in skipped["kustomization.yaml"]
+    assert "Helm chart" in skipped["Chart.yaml"] and "Helm values" in skipped["values-prod.yaml"]
+
+
+# ----- folders as people have them (Helm charts) -------------------------------------------
+
+HELM_TEMPLATE = """apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "shop.fullname" . }}
+spec:
+  ports:
+  {{- range .Values.ports }}
+  - port: {{ . }}
+  {{- end }}
+"""
+
+
+def test_single_helm_template_is_named_not_a_yaml_syntax_error() -> None:
+    # Helm templates are Go templates that only become YAML once `helm template` renders them.
+    err = load_error(HELM_TEMPLATE, name="templates/service.yaml")
+    assert "Helm chart template" in err.message and "helm template" in err.message
+    assert err.file == "templates/service.yaml" and err.line == 4
+
+
+def test_folder_skips_helm_templates_and_documents_without_kind_with_warnings(tmp_path: Path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "service.yaml").write_text(HELM_TEMPLATE)
+    (tmp_path / "app-config.yaml").write_text("logLevel: debug\n---\n" + svc("web"))
+    snap = load_manifests(tmp_path)
+    assert [o.name for o in snap] == ["web"]
+    messages = [str(w) for w in snap.warnings]
+    assert any("service.yaml, line 4: skipped: this is a Helm chart template" in m for m in messages)
+    assert any("app-config.yaml, document 0, line 1: skipped: not a Kubernetes object" in m for m in messages)
+
+
+def test_single_file_without_kind_is_still_an_error(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("logLevel: debug\n")
+    assert load_error(tmp_path / "config.yaml").field == "kind"
+
+
+# ----- namespace given on the command line or upload, as `kubectl apply -n` ----------------
+
+
+def test_namespace_option_fills_namespaced_objects_only() -> None:
+    text = (
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n---\n"
+        "apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {name: nginx}\n"
+    )
+    snap = load_manifests(text, namespace="shop")
+    assert snap.get("Service", "shop", "web") is not None
+    (cls,) = snap.of_kind("IngressClass")
+    assert cls.namespace is None and "namespace" not in cls.metadata
+    # Without the option namespaced objects land in `default`, as kubectl without -n does.
+    assert load_manifests(text).get("Service", "default", "web") is not None
+
+
+def test_namespace_option_conflicting_with_the_object_is_an_error_as_kubectl_reports() -> None:
+    err = load_error(svc("web", "other"), namespace="shop")
+    assert "does not match the namespace sent on the request" in err.message
+    assert err.field == "metadata.namespace" and err.line == 1
+    assert load_manifests(svc("web", "shop"), namespace="shop").get("Service", "shop", "web") is not None
+
+
+def test_invalid_namespace_option_is_refused() -> None:
+    assert "not a valid namespace" in load_error(svc("web"), namespace="Shop_1").message

@@ -24,6 +24,21 @@ def targz(files: dict[str, bytes]) -> bytes:
 
 
 class UploadTestCase(BaseTestCase):
+    def test_namespace_field_sets_the_namespace_of_objects_without_one(self) -> None:
+        # As `kubectl apply -n shop`: objects without metadata.namespace go to the given namespace.
+        self.login(self.alice)
+        pasted = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n"
+        r = self.client.post(URL, {"pasted": pasted, "namespace": "shop"})
+        assert r.status_code == 302
+        snap = Snapshot.objects.latest("id")
+        assert snap.to_engine().get("Service", "shop", "web") is not None
+
+    def test_namespace_field_conflict_is_shown_as_an_error(self) -> None:
+        self.login(self.alice)
+        pasted = "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: other}\n"
+        r = self.client.post(URL, {"pasted": pasted, "namespace": "shop"})
+        self.assertContains(r, "does not match the namespace sent on the request", status_code=400)
+
     def test_it_shows_the_form(self) -> None:
         self.login(self.alice)
         r = self.client.get(URL)

@@ -46,10 +46,25 @@ class Budget:
             raise LoadError(f"more than {self.limits.max_files} files", file=file)
 
 
-# Build-tool inputs that sit beside manifests in repositories: not Kubernetes objects.
-TOOLING_FILES = frozenset(
-    {"kustomization.yaml", "kustomization.yml", "chart.yaml", "values.yaml", "values.yml", "skaffold.yaml"}
-)
+# Build-tool inputs that sit beside manifests in repositories: not Kubernetes objects. Each name maps
+# to what it is, for the warning that says why it was skipped.
+TOOLING_FILES: dict[str, str] = {
+    "kustomization.yaml": "a Kustomize file; render the folder with `kubectl kustomize` first",
+    "kustomization.yml": "a Kustomize file; render the folder with `kubectl kustomize` first",
+    "chart.yaml": "a Helm chart's metadata; render the chart with `helm template` first",
+    "values.yaml": "a Helm values file; render the chart with `helm template` first",
+    "values.yml": "a Helm values file; render the chart with `helm template` first",
+    "skaffold.yaml": "a Skaffold configuration",
+}
+
+
+def tooling_file(name: str) -> str | None:
+    """What a build-tool input is (Helm values, Chart.yaml, kustomization.yaml...), or None."""
+    base = name.replace("\\", "/").rpartition("/")[2].lower()
+    known = TOOLING_FILES.get(base)
+    if known is None and base.startswith(("values-", "values.", "values_")) and base.endswith(MANIFEST_SUFFIXES):
+        return TOOLING_FILES["values.yaml"]
+    return known
 
 
 def is_manifest_name(name: str) -> bool:
@@ -57,7 +72,7 @@ def is_manifest_name(name: str) -> bool:
     parts = name.replace("\\", "/").split("/")
     if any((p.startswith(".") and p not in (".", "..")) or p == "__MACOSX" for p in parts):
         return False
-    if parts[-1].lower() in TOOLING_FILES:
+    if tooling_file(parts[-1]) is not None:
         return False
     return parts[-1].lower().endswith(MANIFEST_SUFFIXES)
 

@@ -19,34 +19,43 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from tracer.engine.archives import MANIFEST_SUFFIXES, Budget, is_manifest_name, read_archive, sniff
+from tracer.engine.admission import admit, valid_namespace
+from tracer.engine.archives import MANIFEST_SUFFIXES, Budget, is_manifest_name, read_archive, sniff, tooling_file
 from tracer.engine.errors import LoadError
+from tracer.engine.fieldlines import field_line, helm_template_line
 from tracer.engine.k8s import GENERIC_POD_MAKER, POD_MAKERS, pod_maker
 from tracer.engine.limits import Limits
 from tracer.engine.secrets import sanitize_secret
-from tracer.engine.snapshot import KNOWN_KINDS, K8sObject, LoadWarning, Snapshot, Source
+from tracer.engine.snapshot import CLUSTER_SCOPED_KINDS, KNOWN_KINDS, K8sObject, LoadWarning, Snapshot, Source
+from tracer.engine.yamldocs import Document
 from tracer.engine.yamlload import ParsedText, TreeProblem, format_path, normalise, parse_text
 
 __all__ = ["Limits", "load_files", "load_manifests"]  # Limits lives in limits.py; re-exported
 
 
-def load_manifests(source: Any, *, name: str | None = None, limits: Limits | None = None) -> Snapshot:
+def load_manifests(
+    source: Any, *, name: str | None = None, limits: Limits | None = None, namespace: str | None = None
+) -> Snapshot:
     """Load manifests from ``source``.
 
     ``source`` is YAML/JSON text (str), bytes, a path (str or Path) to a file, folder (recursive,
     ``*.yaml|*.yml|*.json``) or ``.zip``/``.tar.gz``/``.tgz`` archive, ``"-"`` for stdin, a list of
     already-parsed dicts, or a list mixing any of these. ``name`` is the display file name for
-    text, bytes, stdin and dicts (default ``<input>``/``<stdin>``).
+    text, bytes, stdin and dicts (default ``<input>``/``<stdin>``). ``namespace`` is what
+    ``kubectl apply -n`` gives: the namespace of namespaced objects without one (else ``default``).
     """
-    loader = _Loader(limits or Limits())
+    loader = _Loader(limits or Limits(), namespace)
     with _gc_paused():
         loader.add_source(source, name)
         return loader.snapshot()
 
 
-def load_files(files: list[tuple[str, bytes]], limits: Limits | None = None) -> Snapshot:
-    """Load uploaded files, each a display name and its content; archives are unpacked."""
-    loader = _Loader(limits or Limits())
+def load_files(
+    files: list[tuple[str, bytes]], limits: Limits | None = None, namespace: str | None = None
+) -> Snapshot:
+    """Load uploaded files, each a display name and its content; archives are unpacked.
+    ``namespace`` is as for :func:`load_manifests`."""
+    loader = _Loader(limits or Limits(), namespace)
     with _gc_paused():
         for filename, content in files:
             loader.budget.add_file(filename)
@@ -116,11 +125,19 @@ def _is_list_kind(body: dict[str, Any], kind: str) -> bool:
 class _Loader:
     """Accumulates objects from any number of sources under one budget."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, namespace: str | None = None) -> None:
+        if namespace is not None and not valid_namespace(namespace):
+            raise LoadError(f'namespace "{namespace}" is not a valid namespace name (a DNS-1123 label)')
         self.limits = limits
+        self.namespace = namespace or None
         self.budget = Budget(limits)
         self.objects: list[K8sObject] = []
+        self.warnings: list[LoadWarning] = []
         self.secret_values_dropped = 0
+        # Inside folders and archives, files that are not manifests (Helm templates, values files,
+        # documents without kind) are skipped with a warning instead of failing the whole load.
+        self.lenient = False
+        self.parsed: tuple[ParsedText, Document] | None = None  # where the current object's text is
 
     # ----- sources -------------------------------------------------------------------------
 
@@ -174,15 +191,26 @@ class _Loader:
             raise LoadError("no such file or directory", file=display)
 
     def _add_folder(self, root: Path, display: str) -> None:
+        lenient, self.lenient = self.lenient, True
+        try:
+            self._walk_folder(root, display)
+        finally:
+            self.lenient = lenient
+
+    def _walk_folder(self, root: Path, display: str) -> None:
         found: list[str] = []
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]  # .git, .github...
             rel_dir = os.path.relpath(dirpath, root)
             for filename in filenames:
                 rel = filename if rel_dir == "." else f"{rel_dir}{os.sep}{filename}"
-                if filename.lower().endswith(MANIFEST_SUFFIXES) and is_manifest_name(rel):
+                if not filename.lower().endswith(MANIFEST_SUFFIXES):
+                    continue
+                if is_manifest_name(rel):
                     found.append(rel)
                     self.budget.add_file(os.path.join(display, rel))
+                elif (what := tooling_file(filename)) is not None:
+                    self.warnings.append(LoadWarning(f"skipped: {what}", file=os.path.join(display, rel)))
         for rel in sorted(found, key=lambda r: r.split(os.sep)):
             self._add_file(root / rel, os.path.join(display, rel))
 
@@ -200,8 +228,7 @@ class _Loader:
                             file=display,
                         )
                     fh.seek(0)
-                    for member, content in read_archive(kind, fh, display, self.budget):
-                        self.add_bytes(member, content)
+                    self._add_archive(read_archive(kind, fh, display, self.budget), counted=False)
                     return
                 if size > self.budget.remaining:
                     raise LoadError(
@@ -223,19 +250,41 @@ class _Loader:
             raise LoadError(
                 f"archive is larger than the total size limit of {self.limits.max_total_bytes} bytes", file=display
             )
-        for member, content in read_archive(kind, io.BytesIO(data), display, self.budget):
-            self.add_bytes(member, content, counted=True)
+        self._add_archive(read_archive(kind, io.BytesIO(data), display, self.budget), counted=True)
+
+    def _add_archive(self, members: list[tuple[str, bytes]], *, counted: bool) -> None:
+        lenient, self.lenient = self.lenient, True
+        try:
+            for member, content in members:
+                self.add_bytes(member, content, counted=counted)
+        finally:
+            self.lenient = lenient
 
     def add_bytes(self, display: str, data: bytes, *, counted: bool = False) -> None:
         if not counted:
             self.budget.take(len(data), display)
-        self._add_parsed(parse_text(decode(data, display), display, self.limits))
+        self._add_manifest_text(display, decode(data, display))
 
     def add_text(self, display: str, text: str) -> None:
         # Bytes as UTF-8; exact only when it could matter (a char is at most 4 bytes).
         size = len(text) if len(text) * 4 <= self.budget.remaining else len(text.encode("utf-8", "surrogatepass"))
         self.budget.take(size, display)
-        self._add_parsed(parse_text(text.removeprefix("\ufeff"), display, self.limits))
+        self._add_manifest_text(display, text.removeprefix("\ufeff"))
+
+    def _add_manifest_text(self, display: str, text: str) -> None:
+        try:
+            parsed = parse_text(text, display, self.limits)
+        except LoadError:
+            # A Helm template is not YAML until rendered: name it rather than report the syntax error.
+            line = helm_template_line(text)
+            if line is None:
+                raise
+            message = "this is a Helm chart template; render it with `helm template` first"
+            if not self.lenient:
+                raise LoadError(message, file=display, line=line) from None
+            self.warnings.append(LoadWarning(f"skipped: {message}", file=display, line=line))
+            return
+        self._add_parsed(parsed)
 
     def add_dict(self, body: dict[str, Any], file: str, document: int) -> None:
         try:
@@ -244,6 +293,7 @@ class _Loader:
             raise LoadError(
                 problem.message, file=file, document=document, line=1, field=format_path(problem.path)
             ) from None
+        self.parsed = None
         self._add_body(body, file, document, 1, "", None)
 
     # ----- objects -------------------------------------------------------------------------
@@ -253,6 +303,7 @@ class _Loader:
             value = doc.value
             if value is None:
                 continue  # empty or null document
+            self.parsed = (pt, doc)
             if isinstance(value, dict):
                 self._add_body(value, pt.file, doc.index, doc.line, "", functools.partial(pt.item_lines, doc, in_key=True))
             elif isinstance(value, list) and pt.first_char(doc) == "[":
@@ -269,6 +320,8 @@ class _Loader:
                             field=f"[{i}]",
                         )
                     self._add_body(item, pt.file, doc.index, line, f"[{i}].", None)
+            elif self.lenient and (value == [] or isinstance(value, str)):
+                self._skip(pt.file, doc.index, doc.line, "not a Kubernetes object (no apiVersion and kind)")
             else:
                 raise LoadError(
                     f"document is a {_type_name(value)}, not a mapping", file=pt.file, document=doc.index, line=doc.line
@@ -287,6 +340,10 @@ class _Loader:
             return LoadError(message, file=file, document=document, line=line, field=prefix + field)
 
         kind = body.get("kind")
+        if self.lenient and not prefix and (kind is None or body.get("apiVersion") is None):
+            # Helm values, Kustomize components, app configs: YAML that is not a Kubernetes object.
+            self._skip(file, document, line, "not a Kubernetes object (no apiVersion and kind)")
+            return
         if not isinstance(kind, str) or not kind:
             raise fail("missing kind" if kind is None else f"kind must be a non-empty string, not {kind!r}", "kind")
         if _is_list_kind(body, kind):
@@ -301,12 +358,45 @@ class _Loader:
         name = meta.get("name") or meta.get("generateName")
         if not isinstance(name, str) or not name:
             raise fail("missing metadata.name" if name is None else "metadata.name must be a string", "metadata.name")
+        cluster_scoped = kind in CLUSTER_SCOPED_KINDS
+        if self.namespace is not None and not cluster_scoped:
+            body = self._with_namespace(body, meta, fail)
+        findings, body = admit(body, kind, api_version, cluster_scoped)
+        if findings is not None:
+            self._warn_findings(findings, file, document, line, prefix)
         if kind == "Secret":
             body, dropped = sanitize_secret(body)
             self.secret_values_dropped += dropped
         if len(self.objects) >= self.limits.max_documents:
             raise LoadError(f"more than {self.limits.max_documents} objects", file=file, document=document, line=line)
         self.objects.append(K8sObject(body, Source(file, document, line)))
+
+    def _with_namespace(
+        self, body: dict[str, Any], meta: dict[str, Any], fail: Callable[[str, str], LoadError]
+    ) -> dict[str, Any]:
+        """As `kubectl apply -n`: fill in a missing namespace, refuse a different one."""
+        ns = meta.get("namespace")
+        if not ns:
+            return {**body, "metadata": {**meta, "namespace": self.namespace}}
+        if ns != self.namespace:
+            raise fail(
+                f'the namespace from the provided object ("{ns}") does not match the namespace sent on the '
+                f'request ("{self.namespace}")',
+                "metadata.namespace",
+            )
+        return body
+
+    def _warn_findings(self, findings: list[Any], file: str, document: int, line: int, prefix: str) -> None:
+        parsed = self.parsed
+        for finding in findings:
+            at = line
+            if parsed is not None and parsed[0].file == file and not prefix:
+                at = field_line(parsed[0].text, parsed[1], finding.line_path or finding.path, line)
+            field = prefix + format_path(list(finding.path))
+            self.warnings.append(LoadWarning(finding.message, file=file, document=document, line=at, field=field))
+
+    def _skip(self, file: str, document: int, line: int, why: str) -> None:
+        self.warnings.append(LoadWarning(f"skipped: {why}", file=file, document=document, line=line))
 
     def _add_list(
         self,
@@ -343,7 +433,7 @@ class _Loader:
             self._add_body(item, file, document, item_line, f"{prefix}items[{i}].", None)
 
     def snapshot(self) -> Snapshot:
-        warnings: list[LoadWarning] = []
+        warnings: list[LoadWarning] = self.warnings
         seen: set[str] = set()
         # Kinds outside the workload table that still have a pod template: Services get endpoints from them.
         pod_template_kinds = {

@@ -28,6 +28,7 @@ from typing import Any
 import yaml_rs
 
 from tracer.engine.errors import LoadError
+from tracer.engine.fieldlines import field_line
 from tracer.engine.limits import Limits
 from tracer.engine.yamlcheck import event_check, find_duplicate, libyaml_documents, plan_checks
 from tracer.engine.yamldocs import Document, ParsedText, scan_documents
@@ -81,8 +82,9 @@ def parse_text(text: str, file: str, limits: Limits) -> ParsedText:
         try:
             doc.value = normalise(doc.value, max_depth)
         except TreeProblem as problem:
+            line = field_line(text, doc, tuple(problem.path), doc.line)
             raise LoadError(
-                problem.message, file=file, document=doc.index, line=doc.line, field=format_path(problem.path)
+                problem.message, file=file, document=doc.index, line=line, field=format_path(problem.path)
             ) from None
         if doc.has_merge_keys:
             doc.value = apply_merge_keys(doc.value)
@@ -232,8 +234,23 @@ def _key_text(key: Any) -> str | None:
     return None
 
 
+# What an API object can hold: Kubernetes encodes objects as JSON, which has no infinity or NaN
+# (Go's encoding/json refuses them: "json: unsupported value: +Inf"), and integer fields are at most
+# int64 (k8s.io/apimachinery/pkg/util/json). A 5,000-digit integer would also break Python's own
+# int-to-text conversion when the snapshot is hashed or stored.
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+
+
+def _number_problem(value: int | float) -> TreeProblem:
+    if isinstance(value, float):
+        what = "not a number (NaN)" if value != value else "infinite"
+        return TreeProblem(f"the value is {what}; Kubernetes objects are JSON, which cannot hold it")
+    digits = len(str(abs(value))) if abs(value) < 10**4000 else "thousands of"
+    return TreeProblem(f"the integer has {digits} digits; Kubernetes stores at most 64-bit integers")
+
+
 def normalise(node: Any, max_depth: int) -> Any:
-    """Check nesting depth and make every mapping key a string, in one walk.
+    """Check nesting depth, refuse numbers no API object can hold and make every mapping key a string, in one walk.
 
     Manifests are JSON objects underneath; a YAML key like ``80:`` or ``true:`` would otherwise
     break JSON encoding and key sorting further on. Copy-on-write: containers are only copied
@@ -268,6 +285,10 @@ def _normalise(node: Any, depth: int, limit: int) -> Any:
                     if changed is None:
                         changed = dict(node)
                     changed[key] = new
+            elif (kind is int and not _INT_MIN <= value <= _INT_MAX) or (kind is float and value - value != 0):
+                bad = _number_problem(value)
+                bad.path.append(key)
+                raise bad
         if odd:
             changed = _string_keys(changed if changed is not None else node)
     else:
@@ -283,6 +304,10 @@ def _normalise(node: Any, depth: int, limit: int) -> Any:
                     if changed is None:
                         changed = list(node)
                     changed[i] = new
+            elif (kind is int and not _INT_MIN <= value <= _INT_MAX) or (kind is float and value - value != 0):
+                bad = _number_problem(value)
+                bad.path.append(i)
+                raise bad
     return node if changed is None else changed
 
 

@@ -35,16 +35,18 @@ def snapshot_list(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def upload(request: AuthedRequest) -> HttpResponse:
-    ctx = base_context(request, errors=[], name="", pasted="")
+    ctx = base_context(request, errors=[], name="", pasted="", namespace="")
     if request.method == "POST":
         name = request.POST.get("name", "")
         pasted = request.POST.get("pasted", "")
+        namespace = request.POST.get("namespace", "")
         outcome = store_upload(
             workspace=ctx["workspace"],
             user=request.user,
             files=request.FILES.getlist("files"),
             pasted=pasted,
             name=name,
+            namespace=namespace,
         )
         if outcome.snapshot is not None:
             messages.success(
@@ -54,7 +56,7 @@ def upload(request: AuthedRequest) -> HttpResponse:
                 # upload.js navigates itself; following a redirect would consume the message above.
                 return JsonResponse({"url": outcome.snapshot.get_absolute_url()}, status=201)
             return redirect(outcome.snapshot)
-        ctx.update(errors=outcome.errors, name=name, pasted=pasted)
+        ctx.update(errors=outcome.errors, name=name, pasted=pasted, namespace=namespace)
         return render(request, "tracer/upload.html", ctx, status=400)
     return render(request, "tracer/upload.html", ctx)
 

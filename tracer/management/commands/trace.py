@@ -5,6 +5,7 @@ Exit status: 0 when the final response is below 400, 1 otherwise, 2 on bad input
 
 from __future__ import annotations
 
+import shutil
 import sys
 from argparse import ArgumentParser
 from pathlib import Path
@@ -14,6 +15,7 @@ import yaml
 from django.core.management.base import BaseCommand, CommandError
 
 from tracer.engine import Engine, TracerError
+from tracer.engine.loader import load_manifests
 from tracer.engine.request import split_request_line
 from tracer.engine.result import Trace
 from tracer.engine.textreport import render_text
@@ -75,6 +77,9 @@ class Command(BaseCommand):
             help="the entry the client connects to when the snapshot has several controllers (docs/controller-choice.md)",
         )
         parser.add_argument("--assume-endpoints", action="store_true", help="treat every Service as having ready endpoints")
+        parser.add_argument(
+            "--namespace", "-n", help="namespace for objects without one, as `kubectl apply -n` (default: default)"
+        )
         parser.add_argument("--seed", type=int, help="seed for reproducible canary and load-balancing picks")
         parser.add_argument("-o", "--output", choices=["text", "json"], default="text")
 
@@ -106,7 +111,8 @@ class Command(BaseCommand):
         sources = [sys.stdin.read() if f == "-" else Path(f) for f in opts["files"]]
         try:
             manifests: Any = sources[0] if len(sources) == 1 else sources
-            engine = Engine(manifests, **options)
+            snapshot = load_manifests(manifests, namespace=opts["namespace"])
+            engine = Engine(snapshot, **options)
             result: Trace = engine.trace_many(requests)
         except TracerError as exc:
             raise CommandError(str(exc), returncode=2) from exc
@@ -114,7 +120,8 @@ class Command(BaseCommand):
         if opts["output"] == "json":
             self.stdout.write(result.to_json())
         else:
-            self.stdout.write(render_text(result))
+            # Wrapped to the terminal (100 columns when the output is not one).
+            self.stdout.write(render_text(result, width=shutil.get_terminal_size((100, 24)).columns))
         if not result.ok:
             # Exit 1 without Django's "CommandError:" noise: the output already says what happened.
             self.stdout.flush()
