@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
+import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
@@ -38,3 +40,18 @@ def test_ensure_demo_creates_user_and_demo_snapshot(db: object, tmp_path: Path) 
     out = io.StringIO()
     call_command("ensure_demo", "--username", "admin", "--examples", str(tmp_path), stdout=out)
     assert Snapshot.objects.count() == 1 and "as admin /" not in out.getvalue()
+
+
+def test_trace_command_takes_a_client_certificate_and_an_entry(capsys: pytest.CaptureFixture[str]) -> None:
+    engine_tests = Path(__file__).parents[1] / "engine"
+    fixture = str(engine_tests / "nginx" / "fixtures" / "r1-client-cert-auth.yaml")
+    with pytest.raises(SystemExit):
+        call_command("trace", "-f", fixture, "--request", "GET https://mydomain.com/")
+    assert "400 Bad Request" in capsys.readouterr().out
+    call_command("trace", "-f", fixture, "--request", "GET https://mydomain.com/", "--client-cert", "valid")
+    assert "200 OK" in capsys.readouterr().out
+    multi = str(engine_tests / "fixtures" / "multiple-ingress.yaml")
+    call_command("trace", "-f", multi, "--request", "GET http://www.example.com/admin",
+                 "--via", "ingress-internal/internal-controller", "-o", "json")
+    routed = json.loads(capsys.readouterr().out)["requests"][0]
+    assert routed["installation"]["name"] == "ingress-nginx (ingress-internal/internal-controller)"

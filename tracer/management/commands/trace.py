@@ -68,6 +68,10 @@ class Command(BaseCommand):
         parser.add_argument("--client-ip", help="client source address (for allowlists and X-Forwarded-For)")
         parser.add_argument("--body-bytes", type=int, help="request body size in bytes (Content-Length)")
         parser.add_argument("--sni", help="TLS server name when it differs from the URL host")
+        parser.add_argument(
+            "--client-cert", choices=["none", "valid", "invalid"],
+            help="the client certificate presented in the TLS handshake (for auth-tls; default none)",
+        )
         parser.add_argument("--controller", help="force the controller family (ingress-nginx, ingress-spec, ...)")
         parser.add_argument(
             "--controller-class", help="only the installation claiming this IngressClass name or spec.controller value"
@@ -95,7 +99,7 @@ class Command(BaseCommand):
                 req: dict[str, Any] = {**split_request_line(opts["request"]), "headers": opts["headers"]}
             except TracerError as exc:
                 raise CommandError(f"--request {opts['request']!r}: {exc}", returncode=2) from exc
-            for key in ("http_version", "client_ip", "body_bytes", "sni"):
+            for key in ("http_version", "client_ip", "body_bytes", "sni", "client_cert"):
                 if opts[key] is not None:
                     req[key] = opts[key]
             if opts["via"]:
