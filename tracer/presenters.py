@@ -93,6 +93,11 @@ def option_words(options: dict[str, Any] | None) -> list[str]:
             words.append("endpoints assumed")
         elif key == "app_profiles" and isinstance(value, dict):
             words.append(f"app profiles for {', '.join(map(str, value))}")
+        elif key == "app_profiles" and isinstance(value, list):
+            names = [str((d.get("metadata") or {}).get("name")) for d in value if isinstance(d, dict)]
+            words.append(f"app profiles {', '.join(names)}")
+        elif key == "app_profiles" and isinstance(value, str):
+            words.append(f"app profiles from {value}")
         elif key == "faults" and isinstance(value, list):
             words.append(f"{len(value)} fault{'' if len(value) == 1 else 's'} injected")
         elif value is True:

@@ -62,7 +62,8 @@ def inputs() -> dict[str, dict[str, Any]]:
     # "objects_before": the objects of another case come first (stored once).
     out["synthetic-300+controller"] = {"objects_before": "synthetic-300", "objects": controller,
                                        "requests": mix[:25] + EXTRA_REQUESTS}
-    for example in sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir()):
+    # examples/profiles holds app profiles only, not a snapshot.
+    for example in sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir() and p.name != "profiles"):
         objs = [o for f in sorted(example.glob("*.yaml")) for o in yaml.safe_load_all(f.read_text()) if o]
         hosts = sorted({r.get("host") or "unknown.example" for o in objs if o.get("kind") == "Ingress"
                         for r in (o.get("spec") or {}).get("rules") or []})

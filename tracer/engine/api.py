@@ -91,7 +91,7 @@ class Engine:
     def __init__(self, manifests: Manifests, **options: Any) -> None:
         self.options = Options.from_kwargs(**options)
         self.snapshot = manifests if isinstance(manifests, Snapshot) else load_manifests(manifests)
-        self.context = EngineContext(self.snapshot)
+        self.context = EngineContext(self.snapshot, self.options.app_profiles)
         self.installations = select_installations(self.snapshot, self.options)
         self.family = self.installations[0].family
         self._compiled: dict[str, _Compiled] = {}

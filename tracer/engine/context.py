@@ -7,6 +7,9 @@ engines in one process, even on the same snapshot object, never share state.
 
 from __future__ import annotations
 
+from typing import Any
+
+from .profiles import ProfileSet, build_profiles
 from .services import ServiceIndex
 from .snapshot import Snapshot
 
@@ -14,11 +17,14 @@ from .snapshot import Snapshot
 class EngineContext:
     """Per-engine indexes of one snapshot, built on first use."""
 
-    __slots__ = ("_services", "snapshot")
+    __slots__ = ("_services", "profiles", "snapshot")
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, app_profiles: list[dict[str, Any]] | str | None = None) -> None:
         self.snapshot = snapshot
         self._services: ServiceIndex | None = None
+        # The AppProfiles of the snapshot and the option, validated now so a bad one fails the Engine at once;
+        # None when there are none: the data planes then keep their usual "the app answers 200" path.
+        self.profiles: ProfileSet | None = build_profiles(snapshot, app_profiles)
 
     @property
     def services(self) -> ServiceIndex:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .errors import OptionError
@@ -16,7 +17,8 @@ class Options:
     controller_class: str | None = None
     assume_endpoints: bool = False
     seed: int | None = None
-    app_profiles: dict[str, Any] = field(default_factory=dict)
+    # AppProfile documents (tracer.engine.profiles), or the path of a file or folder of them.
+    app_profiles: list[dict[str, Any]] | str = field(default_factory=list)
     faults: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
@@ -34,9 +36,29 @@ class Options:
             except (TypeError, ValueError) as exc:
                 raise OptionError(f"seed {seed!r} is not an integer") from exc
         kwargs["assume_endpoints"] = bool(kwargs.get("assume_endpoints", False))
-        kwargs["app_profiles"] = dict(kwargs.get("app_profiles") or {})
+        kwargs["app_profiles"] = _app_profiles(kwargs.get("app_profiles"))
         kwargs["faults"] = list(kwargs.get("faults") or [])
         return cls(**kwargs)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in (None, False, {}, [])}
+
+
+def _app_profiles(value: Any) -> list[dict[str, Any]] | str:
+    """A list of AppProfile documents or a path (str or Path) to a file or folder of them."""
+    if not value:
+        return []
+    if isinstance(value, Path):
+        value = str(value)
+    if isinstance(value, str):
+        if not Path(value).exists():
+            raise OptionError(f"app_profiles: {value} does not exist (give a list of AppProfile documents or a path)")
+        return value
+    if isinstance(value, dict) and value.get("kind"):
+        value = [value]  # one document
+    if not isinstance(value, list | tuple):
+        raise OptionError("app_profiles must be a list of AppProfile documents or a path to a file or folder of them")
+    for i, doc in enumerate(value):
+        if not isinstance(doc, dict):
+            raise OptionError(f"app_profiles[{i}] is not a document (a mapping with apiVersion, kind, metadata, spec)")
+    return list(value)

@@ -139,6 +139,9 @@ class RequestTrace:
     diagnoses: list[Diagnosis] = field(default_factory=list)
     branches: list[dict[str, Any]] = field(default_factory=list)
     split: list[dict[str, Any]] = field(default_factory=list)
+    # Not serialized: what the app's page is (content type; html assets, websockets, base) when an AppProfile
+    # answered, for the journey runner.
+    page: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def add_diagnosis(self, diagnosis: Diagnosis) -> None:
         if all(d.code != diagnosis.code or d.message != diagnosis.message for d in self.diagnoses):

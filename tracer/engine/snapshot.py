@@ -40,6 +40,7 @@ KNOWN_KINDS = frozenset(
     {
         "Ingress",
         "IngressClass",
+        "AppProfile",  # tracer's own: what a backend answers (tracer.engine.profiles)
         "Service",
         "Endpoints",
         "EndpointSlice",

@@ -10,6 +10,8 @@ from ..result import Hop
 from .ports import describe_port, port_phrase, service_port_string, service_ports
 from .resolution import BackendResolution, Endpoint, order_key
 
+# How a pod hop ends when no AppProfile says what the app answers (tracer.engine.profiles replaces it).
+APP_ASSUMED = "; no app profile: assumed the app answers 200"
 HOP_MEMO_MAX = 50_000  # per ServiceIndex; cleared when full
 LOCAL_HOP_MEMO_MAX = 64  # per resolution: endpoints x statuses x via
 
@@ -201,6 +203,7 @@ def _pod_hop(res: BackendResolution, picked: Endpoint, status: int | None) -> Ho
     if isinstance(target, str):
         resolved = picked.port if picked.port is not None else "not declared by any container in the snapshot"
         summary += f"; container port {target!r} = {resolved}"
+    summary += APP_ASSUMED
     return Hop(
         "pod",
         f"{res.namespace}/{pod_name}",

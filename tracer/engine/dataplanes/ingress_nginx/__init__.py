@@ -41,6 +41,7 @@ class IngressNginxTable(RouteTable):
         self.servers = build_servers(self.selection, config, snapshot)
         self.alternatives, self.canary_notes = attach_canaries(self.selection, self.servers)
         self.backends = Backends(snapshot, config, options, context.services)
+        self.profiles = context.profiles
         # Locations with no Ingress (the bare catch-all) run with every annotation at its default.
         placeholder = K8sObject(
             body={"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",

@@ -11,6 +11,7 @@ from typing import Any
 
 from ...context import EngineContext
 from ...options import Options
+from ...profiles import Answer, merge_headers, profile_pod_hop
 from ...request import Request, combined_headers
 from ...result import Diagnosis, Hop, RequestTrace
 from ...services import BackendResolution, backend_hops, pick_endpoint, resolve_backend
@@ -309,7 +310,6 @@ class SpecRouter(RouteTable):
                 res.endpoints, self.options.seed, f"{request.client_ip}|{request.server_name}{request.path}"
             )
         status = 200 if ok else 503
-        trace.status = status
         if ok:
             trace.upstream = {
                 "host": request.host_header,  # no portable header or path rewriting (I-24)
@@ -320,6 +320,14 @@ class SpecRouter(RouteTable):
                 },
             }
             rules_cited.append("k8s-routing#I-24")
+        answer = None
+        profiles = self.context.profiles
+        if profiles is not None and picked is not None and trace.upstream is not None:
+            answer = profiles.answer_for(res, picked, request.method, request.request_uri, trace.upstream["headers"],
+                                         upstream_tls=False)  # the portable spec has no backend TLS setting
+            if answer is not None:
+                status = _app_status(trace, answer)
+        trace.status = status
         if picked is not None and res.kind != "external-name":
             trace.pod = {"namespace": ns, "name": picked.pod_name, "ip": picked.ip or None, "port": picked.port}
         if res.kind == "external-name" and res.external_name:
@@ -357,7 +365,19 @@ class SpecRouter(RouteTable):
             )
         if not ok and hops:
             hops[-1].summary += f"; the controller answers {status} itself"
+        if answer is not None and hops and hops[-1].component == "pod":
+            profile_pod_hop(hops[-1], answer)
         trace.hops.extend(hops)
+
+
+def _app_status(trace: RequestTrace, answer: Answer) -> int:
+    """The app's status and headers; a refused connection is the controller's 502 (dataplane#R25, the answer
+    of most controllers; the portable spec does not say)."""
+    if answer.refused:
+        return 502
+    merge_headers(trace.response_headers, answer.headers)
+    trace.page = answer.page()
+    return answer.status or 200
 
 
 def _where(entry: PathEntry) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ....profiles import ProfileSet
 from ....result import Diagnosis
 from ....snapshot import Snapshot
 from ..annotations import IngressAnnotations
@@ -37,6 +38,7 @@ class RouteContext(Protocol):
     blank: IngressAnnotations  # every annotation at its default, for locations with no Ingress
     config_refs: list[dict[str, Any]]
     memo: dict[Any, Any]  # request-independent results keyed by what they depend on
+    profiles: ProfileSet | None  # the Engine's AppProfiles (None: every app is assumed to answer 200)
 
     def server_diagnosis(self, server: Server) -> Diagnosis | None: ...
 

@@ -13,6 +13,7 @@ from ..locations import match_location
 from ..misunderstandings import hostless_not_fallback, plain_http_to_https_port, websocket_idle_timeout
 from ..model import Location
 from ..policies import PolicyOutcome, affinity_set_cookie, backend_protocol_outcome, timeouts, upstream_headers
+from .app_stage import app_answer
 from .state import RouteState
 
 
@@ -67,6 +68,11 @@ def proxy(s: RouteState, loc: Location, ann: IngressAnnotations) -> int:
         "ip": pick.endpoint.ip or None,
         "port": pick.endpoint.port,
     }
+    profiles = s.ctx.profiles
+    if profiles is not None:
+        status = app_answer(s, profiles, ann, pick.endpoint)
+        if status is not None:
+            return status
     summary = f"proxied to {pick.endpoint.address} ({backend.ref}{', canary' if backend.canary else ''})"
     if pick.via == "cluster-ip":
         summary = f"proxied to the ClusterIP of {backend.ref} (service-upstream)"

@@ -7,6 +7,7 @@ and Pod hops of the upstream that answered.
 
 from __future__ import annotations
 
+from ....profiles import merge_headers, profile_pod_hop
 from ....result import RequestTrace
 from ....services import backend_hops
 from ..backends import INTERNAL_DEFAULT
@@ -21,8 +22,11 @@ def finish(s: RouteState, status: int) -> RequestTrace:
     """P11 on the answer of the first stage that answered, then the complete trace."""
     ctx = s.ctx
     ann = s.ann
+    answer = s.answer
+    intercepted = False
     # P11: custom-http-errors replace the response with the error backend's (#6.7).
     if status >= 400 and s.loc is not None and ctx.backends.intercepts(status, ann, generated=s.generated):
+        intercepted = True
         error_ref = ctx.backends.error_backend(ann)
         original = status
         if error_ref is not None:
@@ -40,6 +44,10 @@ def finish(s: RouteState, status: int) -> RequestTrace:
             "host": s.req.host_header, "path": "/",
             "headers": s.error_headers(original, s.backend.ref if s.backend else None, s.loc),
         }
+    if answer is not None and not answer.refused and not intercepted:
+        # The app's own headers (after proxy_redirect / proxy_cookie_*), and its page for the journey runner.
+        merge_headers(s.headers, answer.headers)
+        s.trace.page = answer.page()
     if s.loc is not None and ann is not None and ann.cors.enabled and status < 500:  # no CORS headers when off
         for k, v in cors_response_headers(ann, s.req).items():
             s.headers.setdefault(k.lower(), v)
@@ -77,5 +85,7 @@ def finish(s: RouteState, status: int) -> RequestTrace:
         pick = backend.pick
         picked = pick.endpoint if outcome != "refused" else None
         hops += backend_hops(pick.resolution, picked, via=pick.via, status=status)
+        if answer is not None and hops[-1].component == "pod":
+            profile_pod_hop(hops[-1], answer)
     trace.hops = hops
     return trace

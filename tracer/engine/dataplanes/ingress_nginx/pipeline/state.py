@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from ....profiles import Answer
 from ....regexes import RegexProblem
 from ....request import Request
 from ....result import Diagnosis, Hop, RequestTrace
@@ -37,6 +38,7 @@ class RouteState:
 
     __slots__ = (
         "ann",
+        "answer",
         "auth_hops",
         "backend",
         "cause",
@@ -102,6 +104,7 @@ class RouteState:
         self.generated = True  # the status was produced by nginx itself (matters for custom-http-errors)
         self.cause = ""  # why a 404/503 happened, for NOT_FOUND_VS_UNAVAILABLE
         self.extra_upstream_headers: dict[str, str] = {}
+        self.answer: Answer | None = None  # the pod's answer from its AppProfile (app_stage)
 
     # -- answers -------------------------------------------------------------------------------------
 
