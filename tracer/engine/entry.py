@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .context import EngineContext
+from .faults import entry_with_faults, fault_diagnosis
 from .k8s import WORKLOAD_KINDS, as_int, pod_template, selector, selector_matches, template_labels
 from .request import Request
 from .result import Diagnosis, Hop
@@ -48,6 +49,7 @@ class EntryPlan:
     proxy_mode: str = "iptables"
     proxy_mode_source: str = "default (dataplane#R64)"
     node_addresses: list[str] = field(default_factory=list)
+    entry_node: str | None = None  # the Node of node_addresses[0]: where a NodePort/hostPort client lands
     # Memo of the hops after DNS, which depend only on (port, scheme, client_ip, family): copied per request.
     tails: dict[tuple[int, str, str, str], list[Hop]] = field(default_factory=dict)
     # The request-independent part of the DNS hop, built on first use.
@@ -135,6 +137,7 @@ def plan_entry(context: EngineContext, controller_objects: list[K8sObject]) -> E
         for addr in node.status.get("addresses") or []:
             if isinstance(addr, dict) and addr.get("type") in ("ExternalIP", "InternalIP") and addr.get("address"):
                 plan.node_addresses.append(str(addr["address"]))
+                plan.entry_node = plan.entry_node or node.name
                 break
     return plan
 
@@ -459,7 +462,7 @@ def entry_hops(plan: EntryPlan, request: Request, family: str) -> list[Hop]:
     key = (request.port, request.scheme, request.client_ip, family)
     tail = plan.tails.get(key)
     if tail is None:
-        tail = _tail_hops(request, plan, family)
+        tail = entry_with_faults(plan, _tail_hops(request, plan, family))
         if len(plan.tails) >= _MAX_TAILS:
             plan.tails.clear()
         plan.tails[key] = tail
@@ -518,6 +521,9 @@ __all__ = ["EntryPlan", "entry_failure_diagnosis", "entry_hops", "plan_entry"]
 
 def entry_failure_diagnosis(hop: Hop) -> Diagnosis:
     """Why a request died before the controller, and the fix, from the failing entry hop."""
+    faulted = fault_diagnosis(hop)
+    if faulted is not None:
+        return faulted
     target = hop.objects[0] if hop.objects else {}
     svc = f"Service {target.get('namespace')}/{target.get('name')}" if target else "the controller's Service"
     if "dataplane#R27" in hop.rules:

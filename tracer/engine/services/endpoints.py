@@ -16,6 +16,8 @@ from .resolution import BackendResolution, Endpoint
 
 TERMINAL_PHASES = frozenset({"Succeeded", "Failed"})
 MAX_INFERRED_REPLICAS = 10  # enough to show load balancing without flooding the trace
+# status.reason that tracer.engine.faults writes on a Pod it made unready when the snapshot had no status for it
+FAULT_REASON = "TracerFault"
 
 
 def from_slices(res: BackendResolution, slices: list[K8sObject], sp: dict[str, Any]) -> None:
@@ -98,9 +100,11 @@ def from_pods(res: BackendResolution, pods: list[PodRecord], publish_not_ready: 
                 unresolved.append(pod)  # left out of this port's endpoints (dataplane#R10)
                 continue
         node = pod.spec.get("nodeName")
-        if not status:
-            # A manifest, not a dump: no IP or readiness yet; assume it will run and become ready.
-            res.endpoints.append(Endpoint("", port, True, pod.name, node, "inferred", [pod.ref()]))
+        if not status or status.get("reason") == FAULT_REASON:
+            # A manifest, not a dump: no IP or readiness yet; assume it will run and become ready (unless a
+            # pod-not-ready fault says otherwise).
+            ready = not status or publish_not_ready
+            res.endpoints.append(Endpoint("", port, ready, pod.name, node, "inferred", [pod.ref()]))
             res.inferred = True
             continue
         ip = str(status.get("podIP") or "")

@@ -14,6 +14,7 @@ from .resolution import BackendResolution, Endpoint, order_key
 APP_ASSUMED = "; no app profile: assumed the app answers 200"
 HOP_MEMO_MAX = 50_000  # per ServiceIndex; cleared when full
 LOCAL_HOP_MEMO_MAX = 64  # per resolution: endpoints x statuses x via
+DENY_ALL_NOT_ENFORCED = "if the network plugin does not enforce NetworkPolicy"
 
 
 def chain_suffix(text: str) -> str:
@@ -204,7 +205,7 @@ def _pod_hop(res: BackendResolution, picked: Endpoint, status: int | None) -> Ho
         resolved = picked.port if picked.port is not None else "not declared by any container in the snapshot"
         summary += f"; container port {target!r} = {resolved}"
     summary += APP_ASSUMED
-    return Hop(
+    hop = Hop(
         "pod",
         f"{res.namespace}/{pod_name}",
         summary,
@@ -217,6 +218,21 @@ def _pod_hop(res: BackendResolution, picked: Endpoint, status: int | None) -> Ho
         if picked.source == "assumed"
         else ("inferred" if picked.source == "inferred" else "from-snapshot"),
     )
+    if res.fault_drop:
+        _deny_all(hop, res.fault_drop)
+    return hop
+
+
+def _deny_all(hop: Hop, label: str) -> None:
+    """A pod behind a networkpolicy-deny-all fault (dataplane#R26): dropped if the plugin enforces it, as built
+    otherwise; tracer.engine.faults.finish_trace turns the trace's status into the enforced case."""
+    hop.summary = (f"{label}: if the network plugin enforces NetworkPolicy, the controller's connection to this pod "
+                   f"is dropped and times out; {DENY_ALL_NOT_ENFORCED}: {hop.summary}")
+    hop.outcome = "timeout"
+    hop.rules = [*hop.rules, "dataplane#R26", "dataplane#R30"]
+    hop.details = {**hop.details, "fault": label, "fault_kind": "networkpolicy-deny-all",
+                   "if_not_enforced": {"status": hop.status}}
+    hop.status = None
 
 
 def backend_hops(res: BackendResolution, picked: Endpoint | None, *, via: str, status: int | None) -> list[Hop]:

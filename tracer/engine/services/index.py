@@ -23,8 +23,10 @@ PORT_MATCHES = ("service-port", "ingress-nginx")
 class ServiceIndex:
     """Everything resolve_backend needs, indexed once per snapshot; resolutions and hops are memoised."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, fault_drops: dict[str, str] | None = None) -> None:
         self.snapshot = snapshot
+        # namespace -> label of a networkpolicy-deny-all fault on it (tracer.engine.faults); usually empty
+        self.fault_drops = fault_drops or {}
         self.slices: dict[tuple[str, str], list[K8sObject]] = {}
         for s in snapshot.of_kind("EndpointSlice"):
             svc_name = s.labels.get(diagnoses.SERVICE_NAME_LABEL)
@@ -72,6 +74,8 @@ class ServiceIndex:
         if cached is None:
             cached = self._resolve(namespace, service_name, port, assume_endpoints, port_match)
             cached.memo_key = key
+            if self.fault_drops:
+                cached.fault_drop = self.fault_drops.get(namespace)
             cached.hop_memo = self.hop_memo
             self._cache[key] = cached
         return cached

@@ -54,6 +54,8 @@ class BackendResolution:
     # Set by the ServiceIndex that memoised this resolution: its key there, and that index's hops memo.
     memo_key: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
     hop_memo: HopMemo | None = field(default=None, repr=False, compare=False)
+    # A networkpolicy-deny-all fault on the namespace (tracer.engine.faults): its label, shown on the pod hop.
+    fault_drop: str | None = None
     # ready endpoints in kube-proxy order, computed on first use (see ready_in_order); copies start afresh
     _ready_order: list[Endpoint] | None = field(default=None, init=False, repr=False, compare=False)
     # backend_hops memo for this resolution: (id(picked), len(endpoints), via, status) -> (picked, hops)
@@ -63,7 +65,7 @@ class BackendResolution:
 
     def copy(self) -> BackendResolution:
         """A copy whose lists can be changed without touching the memoised original."""
-        return BackendResolution(
+        copied = BackendResolution(
             self.namespace,
             self.service_name,
             self.requested_port,
@@ -81,6 +83,8 @@ class BackendResolution:
             self.memo_key,
             self.hop_memo,
         )
+        copied.fault_drop = self.fault_drop
+        return copied
 
     def ready_endpoints(self) -> list[Endpoint]:
         return [e for e in self.endpoints if e.ready]
