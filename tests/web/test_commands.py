@@ -55,3 +55,28 @@ def test_trace_command_takes_a_client_certificate_and_an_entry(capsys: pytest.Ca
                  "--via", "ingress-internal/internal-controller", "-o", "json")
     routed = json.loads(capsys.readouterr().out)["requests"][0]
     assert routed["installation"]["name"] == "ingress-nginx (ingress-internal/internal-controller)"
+
+
+def test_trace_command_traces_the_snapshots_journeys_and_a_journey_url(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    root = Path(__file__).parents[2]
+    journey = tmp_path / "journey.yaml"
+    journey.write_text(
+        "apiVersion: tracer.dev/v1alpha1\nkind: Journey\nmetadata: {name: vscode}\n"
+        "spec: {start: 'http://198.51.100.20/vscode/?tkn=T'}\n",
+        encoding="utf-8",
+    )
+    profiles = str(root / "examples/profiles/openvscode-server.yaml")
+    stage1 = str(root / "examples/vscode-1-prefix")
+    with pytest.raises(SystemExit) as exit_status:
+        call_command("trace", "-f", stage1, "-f", str(journey), "--app-profile", profiles, "-o", "json")
+    assert exit_status.value.code == 1
+    routed = json.loads(capsys.readouterr().out)["requests"]
+    assert [(r["step"]["cause"], r["status"]) for r in routed] == [("start", 404)]
+    with pytest.raises(SystemExit):
+        call_command("trace", "-f", stage1, "--journey", "http://198.51.100.20/vscode/?tkn=T",
+                     "--app-profile", profiles, "--app-profile", profiles)
+    text = capsys.readouterr().out
+    assert text.startswith("journey from http://198.51.100.20/vscode/?tkn=T: 1 requests, failed")
+    assert "   1  start     GET http://198.51.100.20/vscode/?tkn=T  ->  404 Not Found" in text

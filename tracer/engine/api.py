@@ -16,8 +16,11 @@ from .choice import Chooser
 from .context import EngineContext
 from .dataplanes import RouteTable, get_dataplane
 from .entry import EntryPlan, entry_failure_diagnosis, entry_hops, plan_entry
-from .errors import OptionError
+from .errors import OptionError, RequestError
+from .faults import apply_faults, finish_trace
 from .installations import PORTABLE, Installation, find_installations
+from .journey.runner import run_journey
+from .journey.spec import JourneySpec, is_journey, journey_from_request, parse_document
 from .loader import load_manifests
 from .options import Options
 from .request import Request, parse_request
@@ -90,7 +93,9 @@ class Engine:
 
     def __init__(self, manifests: Manifests, **options: Any) -> None:
         self.options = Options.from_kwargs(**options)
-        self.snapshot = manifests if isinstance(manifests, Snapshot) else load_manifests(manifests)
+        loaded = manifests if isinstance(manifests, Snapshot) else load_manifests(manifests)
+        # What-if faults give a derived snapshot; the one passed in stays untouched (docs/faults.md).
+        self.snapshot, self.fault_notes = apply_faults(loaded, self.options.faults)
         self.context = EngineContext(self.snapshot, self.options.app_profiles)
         self.installations = select_installations(self.snapshot, self.options)
         self.family = self.installations[0].family
@@ -183,10 +188,35 @@ class Engine:
             if hop.status is None and hop.outcome == "forward" and result.error is None:
                 hop.status = result.status
         result.hops = front + result.hops
+        finish_trace(result)  # a pod behind a deny-all fault: the enforced case, the other as a branch
         return result
 
-    def trace(self, request: str | dict[str, Any] | Request) -> Trace:
+    def trace(self, request: str | dict[str, Any] | Request | JourneySpec) -> Trace:
+        if isinstance(request, JourneySpec) or (isinstance(request, dict) and is_journey(request)):
+            return self.journey(request)
         return self.trace_many([request])
+
+    def journey(self, spec: dict[str, Any] | JourneySpec) -> Trace:
+        """One browser journey: ``{"journey": {...spec...}}``, a Journey document or a JourneySpec."""
+        return self.journeys([journey_from_request(spec)])
+
+    def journeys(self, specs: Iterable[JourneySpec] | None = None) -> Trace:
+        """Several journeys in one trace (their steps each start at 1); by default the snapshot's Journeys."""
+        wanted = list(specs) if specs is not None else self.snapshot_journeys()
+        routed = [rt for spec in wanted for rt in run_journey(self, spec)]
+        return Trace(
+            requests=routed,
+            snapshot=self.snapshot_info(),
+            options=self.options.to_dict(),
+            warnings=self.warnings(),
+        )
+
+    def snapshot_journeys(self) -> list[JourneySpec]:
+        """The Journey documents of the snapshot, validated; an error when there is none."""
+        found = [parse_document(obj) for obj in self.snapshot.of_kind("Journey")]
+        if not found:
+            raise RequestError("no request given and the snapshot holds no Journey document to trace")
+        return found
 
     def trace_many(self, requests: Iterable[str | dict[str, Any] | Request]) -> Trace:
         routed = [self.route(r) for r in requests]  # before the warnings: routing may compile more tables
@@ -203,7 +233,7 @@ class Engine:
             compiled = [
                 str(w) for c in self._compiled.values() if c.table is not None for w in c.table.describe().get("warnings", [])
             ]
-            found = [str(w) for w in self.snapshot.warnings] + list(dict.fromkeys(compiled))
+            found = [*self.fault_notes, *(str(w) for w in self.snapshot.warnings), *dict.fromkeys(compiled)]
             # Every trace carries them: keep a trace readable (and small) on a snapshot with thousands.
             self._warnings = found[:MAX_TRACE_WARNINGS]
             if len(found) > MAX_TRACE_WARNINGS:
@@ -256,6 +286,12 @@ def _not_simulated(inst: Installation, req: Request, front: list[Hop]) -> Reques
     )
 
 
-def trace(manifests: Manifests, request: str | dict[str, Any] | Request, **options: Any) -> Trace:
-    """Trace one request through the snapshot; the contract is docs/engine.md."""
-    return Engine(manifests, **options).trace(request)
+def trace(
+    manifests: Manifests, request: str | dict[str, Any] | Request | JourneySpec | None = None, **options: Any
+) -> Trace:
+    """Trace one request, or one journey (docs/journeys.md), through the snapshot; the contract is docs/engine.md.
+
+    Without a request, every Journey document in the snapshot is traced.
+    """
+    engine = Engine(manifests, **options)
+    return engine.journeys() if request is None else engine.trace(request)

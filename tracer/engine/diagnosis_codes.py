@@ -33,6 +33,13 @@ DIAGNOSES: dict[str, DiagnosisKind] = _kinds(
        ("dataplane#R27", "dataplane#R38")),
     _K("CONTROLLER_NO_ENDPOINTS", "The controller's Service has no ready endpoints", "error",
        ("dataplane#R21", "dataplane#R39")),
+    # -- what-if faults (faults/) -----------------------------------------------------------------------
+    _K("CONTROLLER_DOWN", "The controller does not accept connections", "error", ("dataplane#R21", "dataplane#R25")),
+    _K("NODE_RULES_FLUSHED", "kube-proxy's rules were flushed from the entry node", "error",
+       ("dataplane#R52", "dataplane#R28", "dataplane#R55")),
+    _K("HOSTPORT_RULES_FLUSHED", "The controller's hostPort rules were flushed", "error",
+       ("dataplane#R50", "dataplane#R58", "dataplane#R49")),
+    _K("NETWORKPOLICY_DENY_ALL", "A deny-all NetworkPolicy selects the pod", "error", ("dataplane#R26", "dataplane#R30")),
     # -- Services and endpoints (services.py) ------------------------------------------------------
     _K("SERVICE_MISSING", "The Service does not exist", "error", ("k8s-routing#C-4", "k8s-routing#I-8")),
     _K("SERVICE_PORT_MISMATCH", "The Service has no such port", "error",
@@ -126,6 +133,12 @@ DIAGNOSES: dict[str, DiagnosisKind] = _kinds(
     _K("NOT_FOUND_VS_UNAVAILABLE", "404 or 503: what the status says", "info", ("ingress-nginx#14.4", "ingress-nginx#6.4")),
     _K("WEBSOCKET_IDLE_TIMEOUT", "WebSockets close after the read timeout", "warning",
        ("ingress-nginx#14.5", "ingress-nginx#8.1")),
+    # -- journeys: what the browser meets between requests (journey/runner.py, journey/idle.py) ----------
+    _K("WEBSOCKET_CLOSED_IDLE", "An idle WebSocket is closed by a proxy on its path", "error",
+       ("ingress-nginx#14.5", "dataplane#R38")),
+    _K("STRICT_TLS_REFUSED", "The browser refuses a certificate that does not cover the host", "error",
+       ("ingress-nginx#2.6", "k8s-routing#I-27")),
+    _K("REDIRECT_CHAIN_ABANDONED", "The browser stops following redirects", "error", ("ingress-nginx#5",)),
     _K("STRICT_PATH_VALIDATION", "A regex path with pathType Exact or Prefix", "warning",
        ("ingress-nginx#14.6", "ingress-nginx#3.8")),
     _K("HTTPS_REDIRECT_LOOP", "HTTPS redirect loop behind a TLS load balancer", "error",

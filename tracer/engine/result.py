@@ -142,6 +142,14 @@ class RequestTrace:
     # Not serialized: what the app's page is (content type; html assets, websockets, base) when an AppProfile
     # answered, for the journey runner.
     page: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    # Set only on the requests of a journey (tracer.engine.journey.runner); serialized only when set, so a
+    # single request's trace is unchanged. ``blocked`` is written on asset entries (null when used).
+    step: dict[str, Any] | None = None
+    cookies_sent: list[str] | None = None
+    blocked: str | None = None
+    websocket: dict[str, Any] | None = None
+    # Not serialized: a request whose failure never fails its journey (the favicon).
+    optional: bool = field(default=False, repr=False, compare=False)
 
     def add_diagnosis(self, diagnosis: Diagnosis) -> None:
         if all(d.code != diagnosis.code or d.message != diagnosis.message for d in self.diagnoses):
@@ -167,7 +175,19 @@ class RequestTrace:
             out["close_code"] = self.close_code
         if self.installation is not None:
             out["installation"] = self.installation
+        if self.step is not None:
+            out["step"] = self.step
+            out["cookies_sent"] = self.cookies_sent or []
+            if self.step.get("cause") == "asset" or self.blocked is not None:
+                out["blocked"] = self.blocked
+            if self.websocket is not None:
+                out["websocket"] = self.websocket
         return out
+
+    @property
+    def succeeded(self) -> bool:
+        """A status below 400 (101 included) and no error: what a journey asks of each of its requests."""
+        return self.error is None and self.status is not None and self.status < 400
 
 
 @dataclass(slots=True)
@@ -185,7 +205,10 @@ class Trace:
 
     @property
     def ok(self) -> bool:
-        """True when the final response is below 400 (the CLI's exit status 0)."""
+        """The CLI's exit status 0: the final response is below 400; for journeys, every request of every
+        journey succeeded (a favicon's failure aside)."""
+        if any(r.step is not None for r in self.requests):
+            return all(r.succeeded or r.optional for r in self.requests)
         status = self.final.status
         return status is not None and status < 400
 

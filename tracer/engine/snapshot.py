@@ -41,6 +41,7 @@ KNOWN_KINDS = frozenset(
         "Ingress",
         "IngressClass",
         "AppProfile",  # tracer's own: what a backend answers (tracer.engine.profiles)
+        "Journey",  # tracer's own: what a browser does (tracer.engine.journey.spec)
         "Service",
         "Endpoints",
         "EndpointSlice",
@@ -50,6 +51,7 @@ KNOWN_KINDS = frozenset(
         "DaemonSet",
         "ReplicaSet",
         "ReplicationController",
+        "Fault",
         "Job",
         "CronJob",
         "Rollout",

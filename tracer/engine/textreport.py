@@ -10,6 +10,7 @@ import textwrap
 from typing import Any
 
 from .http_status import status_text
+from .journey.text import journey_line, journey_step_ok
 from .result import Trace
 
 Json = dict[str, Any]
@@ -107,30 +108,62 @@ def _as_dict(trace: Trace | Json) -> Json:
     return trace.to_dict() if isinstance(trace, Trace) else trace
 
 
+def _request_block(rt: Json, width: int | None) -> list[str]:
+    """One request: its headline, hop table, near misses, facts and diagnoses."""
+    out = _wrap(_headline(rt), width, "", "    ")
+    out.extend(_hop_table(rt["hops"], width))
+    for hop in rt["hops"]:
+        for miss in (hop.get("near_misses") or [])[:5]:
+            out.extend(_wrap(str(miss), width, f"   near miss ({hop['component']}): ", "     "))
+    facts = _facts(rt)
+    if facts:
+        out.append("")
+        key_width = max(len(k) for k, _ in facts)
+        for k, v in facts:
+            out.extend(_wrap(v, width, f"{k.ljust(key_width)}{GAP}", " " * (key_width + len(GAP))))
+    if rt["diagnoses"]:
+        out.append("")
+        out.append("diagnoses:")
+        for d in rt["diagnoses"]:
+            out.extend(_wrap(f"{d['code']}: {d['message']}", width, f"  [{d['severity']}] ", "      "))
+            out.extend(_wrap(d["fix"], width, "      fix: ", "           "))
+    return out
+
+
+def _journeys(requests: list[Json], width: int | None) -> list[str]:
+    """Each journey: one line per request, then the hop table of its first failing request (or of its page)."""
+    groups: list[list[Json]] = []
+    for rt in requests:
+        if rt.get("step", {}).get("index") == 1 or not groups:
+            groups.append([])
+        groups[-1].append(rt)
+    out: list[str] = []
+    for n, group in enumerate(groups):
+        if n:
+            out.append("")
+        failing = next((rt for rt in group if not journey_step_ok(rt)), None)
+        verdict = "failed" if failing is not None else "succeeded"
+        out.append(f"journey from {group[0]['request']['url']}: {len(group)} requests, {verdict}")
+        for rt in group:
+            out.extend(_wrap(journey_line(rt), width, "  ", "      "))
+        shown = failing or next((rt for rt in reversed(group) if rt["step"]["cause"] in ("start", "redirect")), group[0])
+        out.append("")
+        out.append(f"request {shown['step']['index']}{' (the first that failed)' if failing is not None else ''}:")
+        out.extend(_request_block(shown, width))
+    return out
+
+
 def render_text(trace: Trace | Json, width: int | None = DEFAULT_WIDTH) -> str:
     """The trace as text no wider than ``width`` columns (``None``: one line per item, however long)."""
     data = _as_dict(trace)
     out: list[str] = []
-    for i, rt in enumerate(data["requests"]):
-        if i:
-            out.append("")
-        out.extend(_wrap(_headline(rt), width, "", "    "))
-        out.extend(_hop_table(rt["hops"], width))
-        for hop in rt["hops"]:
-            for miss in (hop.get("near_misses") or [])[:5]:
-                out.extend(_wrap(str(miss), width, f"   near miss ({hop['component']}): ", "     "))
-        facts = _facts(rt)
-        if facts:
-            out.append("")
-            key_width = max(len(k) for k, _ in facts)
-            for k, v in facts:
-                out.extend(_wrap(v, width, f"{k.ljust(key_width)}{GAP}", " " * (key_width + len(GAP))))
-        if rt["diagnoses"]:
-            out.append("")
-            out.append("diagnoses:")
-            for d in rt["diagnoses"]:
-                out.extend(_wrap(f"{d['code']}: {d['message']}", width, f"  [{d['severity']}] ", "      "))
-                out.extend(_wrap(d["fix"], width, "      fix: ", "           "))
+    if any("step" in rt for rt in data["requests"]):
+        out.extend(_journeys(data["requests"], width))
+    else:
+        for i, rt in enumerate(data["requests"]):
+            if i:
+                out.append("")
+            out.extend(_request_block(rt, width))
     warnings = data.get("warnings") or []
     if warnings:
         out.append("")

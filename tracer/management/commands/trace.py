@@ -1,6 +1,10 @@
 """`manage.py trace`: trace requests through manifests from the shell or CI, without a database.
 
-Exit status: 0 when the final response is below 400, 1 otherwise, 2 on bad input.
+Without --request or --scenario it traces the Journey documents of the snapshot; --journey URL traces one
+browser journey from that URL (docs/journeys.md).
+
+Exit status: 0 when the final response is below 400 (for journeys: when every request of every journey
+succeeded), 1 otherwise, 2 on bad input.
 """
 
 from __future__ import annotations
@@ -15,7 +19,10 @@ import yaml
 from django.core.management.base import BaseCommand, CommandError
 
 from tracer.engine import Engine, TracerError
+from tracer.engine.journey.spec import JourneySpec, parse_spec
 from tracer.engine.loader import load_manifests
+from tracer.engine.profiles.parse import parse_profile
+from tracer.engine.profiles.registry import option_objects
 from tracer.engine.request import split_request_line
 from tracer.engine.result import Trace
 from tracer.engine.textreport import render_text
@@ -48,6 +55,31 @@ def _via(value: str) -> dict[str, str] | str:
     return value
 
 
+def _app_profiles(paths: list[str]) -> list[dict[str, Any]] | str:
+    """The app_profiles option for --app-profile files: one path as it is; several are validated file by file
+    (so an error names its file) and then given as documents."""
+    if len(paths) == 1:
+        return paths[0]
+    docs: list[dict[str, Any]] = []
+    for path in paths:
+        objects = option_objects(path)
+        for obj in objects:
+            parse_profile(obj)
+        docs.extend(obj.body for obj in objects)
+    return docs
+
+
+def _journey(url: str, opts: dict[str, Any]) -> JourneySpec:
+    """--journey URL with the request flags that apply to a journey's start request."""
+    spec: dict[str, Any] = {"start": url, "headers": list(opts["headers"])}
+    for flag, name in (("http_version", "httpVersion"), ("client_ip", "clientIP")):
+        if opts[flag] is not None:
+            spec[name] = opts[flag]
+    if opts["via"]:
+        spec["via"] = _via(opts["via"])
+    return parse_spec(spec, prefix="journey")
+
+
 class Command(BaseCommand):
     help = "Trace a request hop by hop through Kubernetes manifests (no database needed)."
     requires_system_checks: list[str] = []
@@ -60,6 +92,14 @@ class Command(BaseCommand):
         )
         parser.add_argument("--request", "-r", help='the request, e.g. "GET https://shop.example.com/cart"')
         parser.add_argument("--scenario", help="YAML/JSON file with `requests:` and optional `options:`")
+        parser.add_argument(
+            "--journey", metavar="URL",
+            help="trace a browser journey from this URL: redirects, assets, WebSockets (docs/journeys.md)",
+        )
+        parser.add_argument(
+            "--app-profile", dest="app_profiles", action="append", default=[], metavar="FILE",
+            help="AppProfile file or folder: what the backends answer (repeatable; docs/app-profiles.md)",
+        )
         parser.add_argument(
             "-H", "--header", dest="headers", action="append", default=[], metavar="'Name: value'",
             help="request header (repeatable)",
@@ -88,12 +128,20 @@ class Command(BaseCommand):
         parser.add_argument("-o", "--output", choices=["text", "json"], default="text")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        if bool(opts["request"]) == bool(opts["scenario"]):
-            raise CommandError("give exactly one of --request or --scenario", returncode=2)
-        requests: list[Any]
+        if sum(bool(opts[k]) for k in ("request", "scenario", "journey")) > 1:
+            raise CommandError("give at most one of --request, --scenario or --journey", returncode=2)
+        requests: list[Any] = []
+        journeys: list[JourneySpec] | None = None  # None: requests; []: the snapshot's Journey documents
         scenario_options: dict[str, Any] = {}
         if opts["scenario"]:
             requests, scenario_options = _read_scenario(opts["scenario"])
+        elif opts["journey"]:
+            try:
+                journeys = [_journey(opts["journey"], opts)]
+            except TracerError as exc:
+                raise CommandError(str(exc), returncode=2) from exc
+        elif not opts["request"]:
+            journeys = []
         else:
             try:
                 req: dict[str, Any] = {**split_request_line(opts["request"]), "headers": opts["headers"]}
@@ -115,9 +163,15 @@ class Command(BaseCommand):
         sources = [sys.stdin.read() if f == "-" else Path(f) for f in opts["files"]]
         try:
             manifests: Any = sources[0] if len(sources) == 1 else sources
+            if opts["app_profiles"]:
+                options["app_profiles"] = _app_profiles(opts["app_profiles"])
             snapshot = load_manifests(manifests, namespace=opts["namespace"])
             engine = Engine(snapshot, **options)
-            result: Trace = engine.trace_many(requests)
+            result: Trace
+            if journeys is None:
+                result = engine.trace_many(requests)
+            else:
+                result = engine.journeys(journeys or None)
         except TracerError as exc:
             raise CommandError(str(exc), returncode=2) from exc
 
