@@ -1,4 +1,5 @@
-"""Forms: scenario (one request plus engine options), workspace members, API tokens, share links."""
+"""Forms: scenario (one request or a browser journey, plus engine options), workspace members, API tokens,
+share links."""
 
 from __future__ import annotations
 
@@ -9,10 +10,31 @@ from django import forms
 from tracer.engine.options import CONTROLLERS
 
 from .models import ShareLink
-from .request_spec import SpecError, clean_options, clean_request, split_request_line
+from .request_spec import SpecError, clean_journey, clean_options, clean_request, split_request_line
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 HTTP_VERSIONS = (("1.1", "HTTP/1.1"), ("2", "HTTP/2"), ("1.0", "HTTP/1.0"), ("3", "HTTP/3"))
+MODES = (("request", "Single request"), ("journey", "Browser journey"))
+# Form field -> journey spec field, for the browser switches.
+JOURNEY_SWITCHES = (
+    ("follow_redirects", "followRedirects"),
+    ("load_assets", "loadAssets"),
+    ("open_websockets", "openWebSockets"),
+    ("favicon", "favicon"),
+    ("strict_tls", "strictTLS"),
+)
+
+
+# Journey spec field -> the form field that shows its error.
+JOURNEY_FIELDS = {
+    "journey.start": "url",
+    "journey.method": "method",
+    "journey.headers": "headers",
+    "journey.httpVersion": "http_version",
+    "journey.clientIP": "client_ip",
+    "journey.idleSeconds": "idle_seconds",
+    **{f"journey.{key}": name for name, key in JOURNEY_SWITCHES},
+}
 
 
 def controller_choices() -> list[tuple[str, str]]:
@@ -35,6 +57,7 @@ def parse_header_lines(text: str) -> list[list[str]]:
 
 
 class ScenarioForm(forms.Form):
+    mode = forms.ChoiceField(label="Trace", choices=MODES, initial="request", required=False, widget=forms.RadioSelect)
     url = forms.CharField(
         label="URL",
         max_length=2000,
@@ -56,6 +79,19 @@ class ScenarioForm(forms.Form):
     controller = forms.ChoiceField(label="Controller", required=False, choices=controller_choices)
     assume_endpoints = forms.BooleanField(label="Assume every Service has ready endpoints", required=False)
     seed = forms.IntegerField(required=False, min_value=0, widget=forms.NumberInput(attrs={"placeholder": "random"}))
+    # A journey starts at the URL above with the method, headers, HTTP version and client IP above.
+    idle_seconds = forms.FloatField(
+        label="WebSocket idle (s)",
+        required=False,
+        min_value=0,
+        widget=forms.NumberInput(attrs={"placeholder": "0", "step": "any"}),
+        help_text="How long each opened WebSocket stays idle.",
+    )
+    follow_redirects = forms.BooleanField(label="Follow redirects", required=False, initial=True)
+    load_assets = forms.BooleanField(label="Load the page's assets", required=False, initial=True)
+    open_websockets = forms.BooleanField(label="Open its WebSockets", required=False, initial=True)
+    favicon = forms.BooleanField(label="Request /favicon.ico", required=False)
+    strict_tls = forms.BooleanField(label="Strict TLS (refuse a certificate that does not cover the host)", required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -84,17 +120,42 @@ class ScenarioForm(forms.Form):
             raw["body_bytes"] = d["body_bytes"]
         try:
             raw.update(split_request_line(d["url"]))  # a method or version on the line wins over the fields
-            self._request = clean_request(raw)
+            if d.get("mode") == "journey":
+                self._request = clean_journey(self._journey_spec(raw))
+            else:
+                self._request = clean_request(raw)
             self._options = clean_options(self._chosen_options())
         except SpecError as exc:
-            if exc.field in self.fields:
-                self.add_error(exc.field, exc.message)
+            name = JOURNEY_FIELDS.get(exc.field, exc.field)
+            if name in self.fields:
+                self.add_error(name, exc.message)
             else:
                 raise forms.ValidationError(exc.message) from exc
         return d
 
+    def _journey_spec(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """The journey spec of the form: the request fields as its start, the browser switches as they are."""
+        d = self.cleaned_data
+        spec: dict[str, Any] = {"start": raw["url"], "method": raw.get("method") or "GET"}
+        if raw.get("headers"):
+            spec["headers"] = [f"{name}: {value}" for name, value in raw["headers"]]
+        if raw.get("http_version") and raw["http_version"] != "1.1":
+            spec["httpVersion"] = raw["http_version"]
+        if raw.get("client_ip"):
+            spec["clientIP"] = raw["client_ip"]
+        if d.get("idle_seconds"):
+            spec["idleSeconds"] = d["idle_seconds"]
+        for name, key in JOURNEY_SWITCHES:
+            spec[key] = bool(d.get(name))
+        return spec
+
+    @property
+    def journey_switches(self) -> list[forms.BoundField]:
+        """The browser switches of a journey, for the template."""
+        return [self[name] for name, _ in JOURNEY_SWITCHES]
+
     def request_spec(self) -> dict[str, Any]:
-        """The validated request, as a Scenario stores it (only after is_valid())."""
+        """The validated request or ``{"journey": ...}``, as a Scenario stores it (only after is_valid())."""
         return self._request
 
     def options(self) -> dict[str, Any]:

@@ -262,11 +262,12 @@ class SnapshotObject(models.Model):
 
 
 class Scenario(models.Model):
-    """What the client does: one request for now (journeys later). ``request`` is the engine's dict form."""
+    """What the client does: one request, or a browser journey. ``request`` is what the engine traces: its
+    request mapping, or ``{"journey": {...spec...}}`` (docs/journeys.md)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="scenarios")
-    # {method, url, headers: [[name, value], ...], http_version, client_ip, body_bytes}
+    # {method, url, headers: [[name, value], ...], http_version, client_ip, body_bytes} or {journey: {...}}
     request = models.JSONField(default=dict)
     # {controller, assume_endpoints, seed}
     options = models.JSONField(default=dict)
@@ -277,7 +278,15 @@ class Scenario(models.Model):
         ordering = ["-created_at"]
 
     @property
+    def journey(self) -> dict[str, Any] | None:
+        """The journey spec, when the scenario is a browser journey."""
+        spec = self.request.get("journey")
+        return spec if isinstance(spec, dict) else None
+
+    @property
     def label(self) -> str:
+        if self.journey is not None:
+            return f"Journey {str(self.journey.get('method') or 'GET').upper()} {self.journey.get('start', '')}"
         return f"{self.request.get('method', 'GET')} {self.request.get('url', '')}"
 
 
@@ -388,7 +397,8 @@ class Trace(models.Model):
             "state": self.state,
             "snapshot": str(self.snapshot_id),
             "scenario": str(self.scenario_id),
-            "request": self.scenario.request,
+            "request": None if self.scenario.journey is not None else self.scenario.request,
+            "journey": self.scenario.journey,
             "options": self.scenario.options,
             "trace": self.result if self.state == self.State.DONE else None,
             "error": self.error or None,

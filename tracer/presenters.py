@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from .diagram import layout, markdown_summary, outcome_class, status_text
+from .journey_table import is_journey_trace, journey_rows
 from .models import Snapshot, SnapshotObject, Trace
 
 YAML_EXCERPT_LINES = 60
@@ -175,8 +176,12 @@ def trace_context(trace: Trace, hop_url: HopUrl, *, title_url: str = "") -> dict
                 "pod": pod_text(req.get("pod")),
             }
         )
+    raw_requests = result.get("requests") or []
+    journey = journey_rows(raw_requests) if is_journey_trace(raw_requests) else []
     return {
         "requests": requests,
+        "journey": journey,
+        "journey_failure": next((row for row in journey if row["first_failure"]), None),
         "markdown": markdown_summary(result, title=trace.scenario.label, url=title_url) if result else "",
         "engine_warnings": result.get("warnings") or [],
     }

@@ -1,5 +1,6 @@
-"""The one validator for what a scenario asks: the request (and the engine options) as the web form and the
-JSON API receive them, checked by the engine's own rules and turned into the form a Scenario stores.
+"""The one validator for what a scenario asks: the request or the browser journey (and the engine options) as
+the web form and the JSON API receive them, checked by the engine's own rules and turned into the form a
+Scenario stores (a journey as ``{"journey": {...spec...}}``, which the engine traces as it is).
 
 A request line ``[METHOD] URL [HTTP/version]`` (as pasted from a log) is split by the engine, so a version on the
 line is honoured (``http_version: "1.0"``) wherever it is typed. A URL itself never contains whitespace:
@@ -13,12 +14,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from tracer.engine import OptionError, Options, RequestError, parse_request
+from tracer.engine.journey.spec import parse_spec
 from tracer.engine.request import space_in_url
 from tracer.engine.request import split_request_line as engine_split_request_line
 
 # Keys of the engine's request mapping a Scenario keeps.
 REQUEST_KEYS = ("method", "url", "headers", "http_version", "client_ip", "body_bytes", "sni", "via")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# The engine names a journey's field in its message: "journey field journey.idleSeconds: expected ...".
+_JOURNEY_FIELD = re.compile(r"^journey field (?P<field>\S+): (?P<message>.*)$", re.S)
 
 
 class SpecError(ValueError):
@@ -88,6 +92,31 @@ def clean_request(raw: str | Mapping[str, Any]) -> dict[str, Any]:
     if "http_version" in data:
         data["http_version"] = parsed.http_version
     return {k: data[k] for k in REQUEST_KEYS if k in data}
+
+
+def clean_journey(raw: Any) -> dict[str, Any]:
+    """The stored form of a journey spec (``{"journey": {...}}``), once the engine's journey parser accepts it.
+
+    Raises SpecError whose field is the spec's (``journey.idleSeconds``). The spec is kept as given, with the
+    start URL and the method as the engine reads them, so the stored scenario stays what was asked.
+    """
+    try:
+        parsed = parse_spec(raw, prefix="journey")
+    except RequestError as exc:
+        match = _JOURNEY_FIELD.match(str(exc))
+        if match is None:
+            raise SpecError(str(exc), "journey") from exc
+        raise SpecError(match["message"], match["field"]) from exc
+    spec = dict(raw)
+    spec["start"] = parsed.start
+    if "method" in spec:
+        spec["method"] = parsed.method
+    return {"journey": spec}
+
+
+def is_journey(request: Mapping[str, Any]) -> bool:
+    """Whether a stored scenario request is a journey."""
+    return isinstance(request.get("journey"), Mapping)
 
 
 def clean_options(raw: Any) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 The issue's walk: a new user logs in, uploads the examples/shop manifests, traces a request, watches it queue
 and finish, reads the diagram (a status on every hop), opens a hop's details, and shares the link with a
 teammate (who can open it) and an outsider (who cannot, until a public link exists). Plus a hostile manifest
-whose strings try to run script on the trace and snapshot pages.
+whose strings try to run script on the trace and snapshot pages, and a browser journey on a small made-up app
+whose summary table must stay readable on a phone.
 
 Run: .venv/bin/python -m pytest tests/browser -q
 """
@@ -27,6 +28,7 @@ except ImportError:  # the browser fixture skips or fails with the reason before
 pytestmark = pytest.mark.browser
 
 URL = "https://shop.example.com/api/items?id=3"
+JOURNEY_APP = Path(__file__).parent.parent / "web" / "journey_app.yaml"
 Shot = Callable[[Any, str], Path]
 
 
@@ -354,4 +356,51 @@ def test_hostile_manifest_strings_stay_text(stack: LiveStack, people: Any, shot:
     anon.goto(public_url.input_value())
     anon.wait_for_load_state("load")
     assert_no_script_ran(anon)
+    assert not people.page_errors, people.page_errors
+
+
+def test_journey_table_on_desktop_and_phone(stack: LiveStack, people: Any, shot: Shot) -> None:
+    alice = people.login("alice")
+    alice.goto("/snapshots/upload/")
+    alice.get_by_test_id("upload-name").fill("notes (journey)")
+    alice.get_by_test_id("upload-files").set_input_files([str(JOURNEY_APP)])
+    alice.get_by_test_id("upload-submit").click()
+    alice.wait_for_url(re.compile(r"/snapshots/[0-9a-f-]{36}/$"))
+    expect(alice.get_by_test_id("journey-doc")).to_have_count(1)  # the Journey document of the upload
+
+    # The journey switches show only in journey mode.
+    expect(alice.get_by_test_id("journey-options")).to_be_hidden()
+    alice.get_by_test_id("scenario-mode-journey").click()
+    expect(alice.get_by_test_id("journey-options")).to_be_visible()
+    alice.get_by_test_id("scenario-url").fill("http://notes.example.com/login")
+    alice.get_by_test_id("scenario-idle-seconds").fill("90")
+    alice.get_by_test_id("scenario-submit").click()
+    alice.wait_for_url(re.compile(r"/traces/[0-9a-f-]{36}/$"))
+    assert watch_until_finished(alice)[-1] == "done"
+
+    steps = alice.get_by_test_id("journey-step")
+    expect(steps).to_have_count(5)
+    expect(alice.get_by_test_id("journey-cause")).to_have_text(
+        ["start", "redirect from #1", "asset of #2", "asset of #2", "WebSocket of #2"]
+    )
+    failing = alice.locator("tr.first-failure")
+    expect(failing).to_have_attribute("data-step", "4")
+    expect(failing.get_by_test_id("journey-status")).to_contain_text("404 Not Found")
+    expect(steps.nth(4).get_by_test_id("journey-websocket")).to_have_text("closed after 60 s (1006)")
+    table = alice.get_by_test_id("journey-summary")
+    page_shot = shot(alice, "13-journey")  # the whole page, then the table alone beside it
+    table.screenshot(path=str(page_shot.with_name("13-journey-table.png")))
+
+    # At 390 px the table scrolls inside its own box; the page itself does not scroll sideways.
+    alice.set_viewport_size({"width": 390, "height": 844})
+    alice.wait_for_timeout(200)
+    assert alice.evaluate("document.documentElement.scrollWidth") <= 390
+    box = alice.locator(".table-scroll").first
+    assert box.evaluate("el => el.scrollWidth > el.clientWidth"), "the table fits or overflows the page"
+    page_shot = shot(alice, "14-journey-phone")
+    table.screenshot(path=str(page_shot.with_name("14-journey-table-phone.png")))
+
+    # The first failure's link lands on its request's section.
+    alice.get_by_test_id("journey-first-failure").click()
+    expect(alice.locator("#request-3")).to_be_in_viewport()
     assert not people.page_errors, people.page_errors

@@ -64,8 +64,17 @@ def published(trace: Trace) -> Any:
     return mock.call(queue.RUN_TRACE_TASK, args=(str(trace.pk),))
 
 
-def run_trace_now(snapshot: Snapshot, user: Any, url: str = "http://shop.example.com/cart", **options: Any) -> Trace:
-    trace, _ = submit_trace(snapshot=snapshot, request={"method": "GET", "url": url}, options=options, user=user)
+def run_trace_now(
+    snapshot: Snapshot,
+    user: Any,
+    url: str = "http://shop.example.com/cart",
+    *,
+    request: dict[str, Any] | None = None,
+    **options: Any,
+) -> Trace:
+    """Submit and run a trace in-process; ``request`` (e.g. ``{"journey": {...}}``) replaces the GET of ``url``."""
+    spec = request if request is not None else {"method": "GET", "url": url}
+    trace, _ = submit_trace(snapshot=snapshot, request=spec, options=options, user=user)
     execute_trace(str(trace.pk), "test-worker")
     trace.refresh_from_db()
     return trace

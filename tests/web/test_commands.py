@@ -61,9 +61,10 @@ def test_trace_command_traces_the_snapshots_journeys_and_a_journey_url(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     root = Path(__file__).parents[2]
+    # examples/vscode-1-prefix carries its own Journey document (journey.yaml); a second one comes from tmp_path.
     journey = tmp_path / "journey.yaml"
     journey.write_text(
-        "apiVersion: tracer.dev/v1alpha1\nkind: Journey\nmetadata: {name: vscode}\n"
+        "apiVersion: tracer.dev/v1alpha1\nkind: Journey\nmetadata: {name: vscode-again}\n"
         "spec: {start: 'http://198.51.100.20/vscode/?tkn=T'}\n",
         encoding="utf-8",
     )
@@ -73,7 +74,7 @@ def test_trace_command_traces_the_snapshots_journeys_and_a_journey_url(
         call_command("trace", "-f", stage1, "-f", str(journey), "--app-profile", profiles, "-o", "json")
     assert exit_status.value.code == 1
     routed = json.loads(capsys.readouterr().out)["requests"]
-    assert [(r["step"]["cause"], r["status"]) for r in routed] == [("start", 404)]
+    assert [(r["step"]["cause"], r["status"]) for r in routed] == [("start", 404), ("start", 404)]
     with pytest.raises(SystemExit):
         call_command("trace", "-f", stage1, "--journey", "http://198.51.100.20/vscode/?tkn=T",
                      "--app-profile", profiles, "--app-profile", profiles)

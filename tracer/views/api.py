@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from tracer.models import ApiToken, Snapshot, Trace
 from tracer.queue import submit_trace
-from tracer.request_spec import SpecError, clean_options, clean_request
+from tracer.request_spec import SpecError, clean_journey, clean_options, clean_request
 from tracer.uploads import store_upload
 
 View = Callable[..., HttpResponse]
@@ -115,8 +115,10 @@ def traces(request: ApiRequest) -> HttpResponse:
     snap = _snapshot_for(request, data.get("snapshot"))
     if snap is None:
         return error(404, "no such snapshot", field="snapshot")
+    if "journey" in data and "request" in data:
+        return error(400, "give either request or journey, not both", field="journey")
     try:
-        spec = clean_request(data.get("request") or {})
+        spec = clean_journey(data["journey"]) if "journey" in data else clean_request(data.get("request") or {})
         options = clean_options(data.get("options") or {})
     except SpecError as exc:
         return error(400, exc.message, **({"field": exc.field} if exc.field else {}))

@@ -1,4 +1,5 @@
-"""Snapshots: list, upload, detail (objects by kind, filters), one object's YAML, diff of two snapshots."""
+"""Snapshots: list, upload, detail (objects by kind, filters, its Journeys), one object's YAML, diff of two
+snapshots."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from tracer.uploads import store_upload
 from .common import AuthedRequest, base_context, current_workspace, get_snapshot_for_user
 
 OBJECTS_PER_PAGE = 100
+JOURNEYS_SHOWN = 50
 
 
 @login_required
@@ -92,6 +94,12 @@ def snapshot_detail(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
         form=ScenarioForm(),
         traces=Trace.objects.filter(snapshot=snapshot).select_related("scenario")[:20],
         others=Snapshot.objects.filter(workspace=snapshot.workspace).exclude(pk=snapshot.pk)[:50],
+        journeys=[
+            {"name": name, "spec": body.get("spec") if isinstance(body.get("spec"), dict) else {}}
+            for name, body in snapshot.k8s_objects.filter(kind="Journey").order_by("name").values_list("name", "body")[
+                :JOURNEYS_SHOWN
+            ]
+        ],
     )
     return render(request, "tracer/snapshot_detail.html", ctx)
 

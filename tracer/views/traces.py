@@ -22,6 +22,7 @@ from tracer.forms import ScenarioForm, ShareForm
 from tracer.models import ShareLink, Snapshot, Trace
 from tracer.presenters import HopUrl, hop_context, trace_context
 from tracer.queue import submit_trace
+from tracer.request_spec import SpecError, clean_journey
 
 from .common import AuthedRequest, base_context, current_workspace, get_snapshot_for_user, get_trace_for_user
 
@@ -43,6 +44,8 @@ def _announce(request: AuthedRequest, published: bool | None) -> None:
 @require_POST
 def trace_create(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
     snapshot = get_snapshot_for_user(request, snapshot_id)
+    if request.POST.get("journey_document"):
+        return _trace_journey_document(request, snapshot, request.POST["journey_document"])
     form = ScenarioForm(request.POST)
     if not form.is_valid():
         ctx = base_context(request, snapshot=snapshot, form=form)
@@ -50,6 +53,21 @@ def trace_create(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
     trace, published = submit_trace(
         snapshot=snapshot, request=form.request_spec(), options=form.options(), user=request.user
     )
+    _announce(request, published)
+    return redirect(trace)
+
+
+def _trace_journey_document(request: AuthedRequest, snapshot: Snapshot, name: str) -> HttpResponse:
+    """Trace a Journey document of the snapshot, with the engine's default options."""
+    doc = snapshot.k8s_objects.filter(kind="Journey", name=name).values_list("body", flat=True).first()
+    if not isinstance(doc, dict):
+        raise Http404("no such Journey in this snapshot")
+    try:
+        spec = clean_journey(doc.get("spec"))
+    except SpecError as exc:  # the loader validated it at upload; an engine upgrade may refuse it now
+        messages.error(request, f"Journey {name}: {exc.field}: {exc.message}")
+        return redirect(snapshot)
+    trace, published = submit_trace(snapshot=snapshot, request=spec, options={}, user=request.user)
     _announce(request, published)
     return redirect(trace)
 
