@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tracer.engine import Engine, LoadError, OptionError, RequestTrace
-from tracer.engine.faults import apply_faults
+from tracer.engine.faults.apply import apply_faults
 from tracer.engine.loader import load_manifests
 from tracer.engine.snapshot import Snapshot
 

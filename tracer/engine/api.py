@@ -17,7 +17,8 @@ from .context import EngineContext
 from .dataplanes import RouteTable, get_dataplane
 from .entry import EntryPlan, entry_failure_diagnosis, entry_hops, plan_entry
 from .errors import OptionError, RequestError
-from .faults import apply_faults, finish_trace
+from .faults.apply import apply_faults
+from .faults.hops import finish_trace
 from .installations import PORTABLE, Installation, find_installations
 from .journey.runner import run_journey
 from .journey.spec import JourneySpec, is_journey, journey_from_request, parse_document

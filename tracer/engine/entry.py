@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .context import EngineContext
-from .faults import entry_with_faults, fault_diagnosis
+from .faults.hops import entry_with_faults, fault_diagnosis
 from .k8s import WORKLOAD_KINDS, as_int, pod_template, selector, selector_matches, template_labels
 from .request import Request
 from .result import Diagnosis, Hop
