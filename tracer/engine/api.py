@@ -19,11 +19,13 @@ from .entry import EntryPlan, entry_failure_diagnosis, entry_hops, plan_entry
 from .errors import OptionError, RequestError
 from .faults.apply import apply_faults
 from .faults.hops import finish_trace
+from .fixes import FixContext, find_fixes
 from .installations import PORTABLE, Installation, find_installations
 from .journey.runner import run_journey
 from .journey.spec import JourneySpec, is_journey, journey_from_request, parse_document
 from .loader import load_manifests
 from .options import Options
+from .profiles import AppProfile
 from .request import Request, parse_request
 from .result import Diagnosis, Hop, RequestTrace, Trace
 from .snapshot import Snapshot
@@ -204,7 +206,11 @@ class Engine:
     def journeys(self, specs: Iterable[JourneySpec] | None = None) -> Trace:
         """Several journeys in one trace (their steps each start at 1); by default the snapshot's Journeys."""
         wanted = list(specs) if specs is not None else self.snapshot_journeys()
-        routed = [rt for spec in wanted for rt in run_journey(self, spec)]
+        routed = []
+        for spec in wanted:
+            requests = run_journey(self, spec)
+            find_fixes(FixContext(self.snapshot, self._profiles(), requests, spec.name, spec.start))
+            routed += requests
         return Trace(
             requests=routed,
             snapshot=self.snapshot_info(),
@@ -221,12 +227,17 @@ class Engine:
 
     def trace_many(self, requests: Iterable[str | dict[str, Any] | Request]) -> Trace:
         routed = [self.route(r) for r in requests]  # before the warnings: routing may compile more tables
+        for rt in routed:
+            find_fixes(FixContext(self.snapshot, self._profiles(), [rt]))
         return Trace(
             requests=routed,
             snapshot=self.snapshot_info(),
             options=self.options.to_dict(),
             warnings=self.warnings(),
         )
+
+    def _profiles(self) -> list[AppProfile]:
+        return self.context.profiles.profiles if self.context.profiles is not None else []
 
     def warnings(self) -> list[str]:
         """Load warnings, then what the controller models assumed or ignored (config fallbacks, default class)."""

@@ -24,6 +24,7 @@ RULE_FAMILIES: dict[str, str] = {
     "ingress-nginx": "ingress-nginx controller",
     "k8s-routing": "Kubernetes Ingress routing (portable)",
     "dataplane": "Kubernetes dataplane",
+    "browser": "What the browser does between requests",
 }
 
 # The section part of an id in each family: "3.5" or "0"; "I-22", "C-4" or "U-1"; "R21".
@@ -31,6 +32,7 @@ SECTION_PATTERNS: dict[str, str] = {
     "ingress-nginx": r"\d+(?:\.\d+)*",
     "k8s-routing": r"[A-Z]-\d+",
     "dataplane": r"R\d+",
+    "browser": r"B\d+",
 }
 _SECTION = {family: re.compile(pattern) for family, pattern in SECTION_PATTERNS.items()}
 _HEADING = re.compile(r"^###\s+(\S+)\s+—\s+(.+?)\s*$")

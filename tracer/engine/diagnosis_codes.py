@@ -152,6 +152,23 @@ DIAGNOSES: dict[str, DiagnosisKind] = _kinds(
        ("ingress-nginx#3.6", "ingress-nginx#3.5")),
     _K("EXACT_TRAILING_SLASH_301", "An Exact path with a trailing slash redirects the path without it", "info",
        ("ingress-nginx#3.5",)),
+    # -- fixes that re-trace: failure patterns of the field reports, each with manifest patches (fixes/) ----
+    _K("PREFIX_NOT_STRIPPED", "The app got the path with the Ingress prefix still on it", "error",
+       ("ingress-nginx#4.1", "ingress-nginx#3.5")),
+    _K("REDIRECT_ESCAPES_PREFIX", "The app's redirect leaves the prefix it is served under", "error",
+       ("ingress-nginx#8.3", "browser#B1")),
+    _K("ASSETS_OUTSIDE_PREFIX", "The page loads assets from outside its prefix", "error",
+       ("ingress-nginx#3.5", "browser#B4")),
+    _K("COOKIE_PATH_NOT_COVERING", "A cookie's path does not cover the requests that need it", "error",
+       ("browser#B2", "ingress-nginx#8.4")),
+    _K("SECURE_COOKIE_OVER_HTTP", "A Secure cookie set over plain HTTP is dropped", "error",
+       ("browser#B3", "ingress-nginx#5.1")),
+    _K("WEBSOCKET_PATH_NOT_MATCHED", "The WebSocket URL matches no Ingress path", "error",
+       ("ingress-nginx#3.5", "browser#B6")),
+    _K("HTTPS_BACKEND_AS_HTTP", "An HTTPS-only backend is spoken to in plain HTTP", "error",
+       ("ingress-nginx#10.3", "ingress-nginx#10.1")),
+    _K("RELATIVE_ASSETS_NO_TRAILING_SLASH", "Relative asset URLs resolve outside the prefix without a trailing slash",
+       "error", ("browser#B4", "ingress-nginx#3.5")),
 )
 
 

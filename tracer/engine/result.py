@@ -107,9 +107,11 @@ class Diagnosis:
     fix: str
     rule: str = ""
     objects: list[dict[str, Any]] = field(default_factory=list)
+    # The fix as manifest patches (tracer.engine.fixes.Patch.to_dict), applied in order; only when known.
+    patches: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "code": self.code,
             "severity": self.severity,
             "message": self.message,
@@ -117,6 +119,9 @@ class Diagnosis:
             "rule": self.rule,
             "objects": self.objects,
         }
+        if self.patches:
+            out["patches"] = self.patches
+        return out
 
 
 @dataclass(slots=True)

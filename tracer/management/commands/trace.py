@@ -9,16 +9,21 @@ succeeded), 1 otherwise, 2 on bad input.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
-from argparse import ArgumentParser
+from argparse import ArgumentParser, ArgumentTypeError
 from pathlib import Path
 from typing import Any
 
 import yaml
 from django.core.management.base import BaseCommand, CommandError
 
-from tracer.engine import Engine, TracerError
+from tracer.engine import Engine, Snapshot, TracerError
+from tracer.engine.faults.model import TARGETS
+from tracer.engine.fixes import FixStep, walk
+from tracer.engine.fixes.files import write_snapshot
+from tracer.engine.fixes.text import render_walk
 from tracer.engine.journey.spec import JourneySpec, parse_spec
 from tracer.engine.loader import load_manifests
 from tracer.engine.profiles.parse import parse_profile
@@ -67,6 +72,28 @@ def _app_profiles(paths: list[str]) -> list[dict[str, Any]] | str:
             parse_profile(obj)
         docs.extend(obj.body for obj in objects)
     return docs
+
+
+def _fault(spec: str) -> dict[str, Any]:
+    """``KIND[:TARGET][@SECONDS]`` as a faults option entry (pod-not-ready:shop/web-1, node-rules-flushed:n1@300)."""
+    head, at, seconds = spec.partition("@")
+    kind, _, target = head.partition(":")
+    if kind not in TARGETS:
+        raise ArgumentTypeError(f"{spec!r}: the fault kinds are {', '.join(TARGETS)}")
+    fault: dict[str, Any] = {"kind": kind}
+    field = TARGETS[kind]
+    if field is not None:
+        if not target:
+            raise ArgumentTypeError(f"{spec!r}: {kind} needs its {field}, as {kind}:{field.upper()}")
+        fault[field] = target
+    elif target:
+        raise ArgumentTypeError(f"{spec!r}: {kind} takes no target")
+    if at:
+        try:
+            fault["afterSeconds"] = float(seconds)
+        except ValueError as exc:
+            raise ArgumentTypeError(f"{spec!r}: after @ comes a number of seconds") from exc
+    return fault
 
 
 def _journey(url: str, opts: dict[str, Any]) -> JourneySpec:
@@ -125,6 +152,19 @@ class Command(BaseCommand):
             "--namespace", "-n", help="namespace for objects without one, as `kubectl apply -n` (default: default)"
         )
         parser.add_argument("--seed", type=int, help="seed for reproducible canary and load-balancing picks")
+        parser.add_argument(
+            "--fault", dest="faults", action="append", default=[], metavar="SPEC", type=_fault,
+            help="what-if fault, e.g. pod-not-ready:NS/POD, endpoint-removed:NS/SERVICE, node-rules-flushed:NODE@300, "
+            "networkpolicy-deny-all:NS, controller-down (repeatable; docs/faults.md)",
+        )
+        parser.add_argument(
+            "--fix", metavar="CODE|all",
+            help="apply the fix of the first failed request (of diagnosis CODE, or each in turn with 'all') to a copy "
+            "of the snapshot and trace again (docs/fixes.md)",
+        )
+        parser.add_argument(
+            "--write-fixed", metavar="DIR", help="with --fix: write the fixed manifests to DIR, one file per input file"
+        )
         parser.add_argument("-o", "--output", choices=["text", "json"], default="text")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -159,6 +199,10 @@ class Command(BaseCommand):
                 options[key] = opts[key]
         if opts["assume_endpoints"]:
             options["assume_endpoints"] = True
+        if opts["faults"]:
+            options["faults"] = [*(options.get("faults") or []), *opts["faults"]]
+        if opts["write_fixed"] and not opts["fix"]:
+            raise CommandError("--write-fixed needs --fix", returncode=2)
 
         sources = [sys.stdin.read() if f == "-" else Path(f) for f in opts["files"]]
         try:
@@ -166,20 +210,34 @@ class Command(BaseCommand):
             if opts["app_profiles"]:
                 options["app_profiles"] = _app_profiles(opts["app_profiles"])
             snapshot = load_manifests(manifests, namespace=opts["namespace"])
-            engine = Engine(snapshot, **options)
-            result: Trace
-            if journeys is None:
-                result = engine.trace_many(requests)
+
+            def run(snap: Snapshot) -> Trace:
+                engine = Engine(snap, **options)
+                return engine.trace_many(requests) if journeys is None else engine.journeys(journeys or None)
+
+            if opts["fix"]:
+                steps = walk(snapshot, run, None if opts["fix"] == "all" else opts["fix"])
             else:
-                result = engine.journeys(journeys or None)
+                steps = [FixStep(None, snapshot, run(snapshot))]
         except TracerError as exc:
             raise CommandError(str(exc), returncode=2) from exc
 
-        if opts["output"] == "json":
+        result = steps[-1].trace
+        width = shutil.get_terminal_size((100, 24)).columns  # 100 columns when the output is not a terminal
+        if opts["fix"]:
+            if opts["write_fixed"]:
+                written = write_snapshot(steps[-1].snapshot, Path(opts["write_fixed"]))
+                self.stderr.write(f"wrote {len(written)} fixed file(s) to {opts['write_fixed']}")
+            if opts["output"] == "json":
+                self.stdout.write(json.dumps(
+                    {"schema": "tracer/fix-walk-v1",
+                     "steps": [{"applied": s.applied, "trace": s.trace.to_dict()} for s in steps]}, indent=2))
+            else:
+                self.stdout.write(render_walk(steps, opts["fix"], width))
+        elif opts["output"] == "json":
             self.stdout.write(result.to_json())
         else:
-            # Wrapped to the terminal (100 columns when the output is not one).
-            self.stdout.write(render_text(result, width=shutil.get_terminal_size((100, 24)).columns))
+            self.stdout.write(render_text(result, width=width))
         if not result.ok:
             # Exit 1 without Django's "CommandError:" noise: the output already says what happened.
             self.stdout.flush()
