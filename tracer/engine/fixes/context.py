@@ -48,10 +48,12 @@ class FixContext:
         return routed_path(self.snapshot, rt.route)
 
     def app_hop_details(self, rt: RequestTrace) -> dict[str, Any] | None:
-        """The pod hop's details when the app (through its profile) gave the answer."""
-        if not rt.hops or rt.hops[-1].component != "pod" or "app_profile" not in rt.hops[-1].details:
-            return None
-        return rt.hops[-1].details
+        """The details of the hop where the app (through its profile) gave the answer: the pod hop, or the
+        controller hop when the backend is an ExternalName Service (no pod hop)."""
+        for hop in reversed(rt.hops):
+            if "app_profile" in hop.details:
+                return hop.details
+        return None
 
     def app_would_answer(self, rt: RequestTrace, uri: str, extra_cookie: tuple[str, str] | None = None) -> int | None:
         """The status the app's profile gives ``uri`` with the headers this request reached it with."""

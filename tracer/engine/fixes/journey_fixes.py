@@ -8,7 +8,7 @@ from ..result import RequestTrace
 from .context import FixContext
 from .cookie_scope import cookie_path_not_covering, secure_cookie_over_http
 from .prefix import assets_outside_prefix, prefix_not_stripped, redirect_escapes_prefix
-from .tls_fixes import https_backend_as_http, redirect_loop_fix
+from .tls_fixes import https_backend_as_http, https_port_as_http, redirect_loop_fix
 from .trailing_slash import relative_assets_no_trailing_slash
 from .websocket_fixes import websocket_idle_fix, websocket_path_not_matched
 
@@ -16,6 +16,7 @@ from .websocket_fixes import websocket_idle_fix, websocket_path_not_matched
 FINDERS: tuple[Callable[[FixContext, RequestTrace], None], ...] = (
     prefix_not_stripped,
     https_backend_as_http,
+    https_port_as_http,
     redirect_escapes_prefix,
     relative_assets_no_trailing_slash,
     assets_outside_prefix,

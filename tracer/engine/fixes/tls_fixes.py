@@ -15,6 +15,17 @@ from .patch import Patch
 PLAIN_TO_TLS = "speaks HTTPS (tls: true) and received plain HTTP"
 
 
+def https_port_as_http(ctx: FixContext, rt: RequestTrace) -> None:
+    """Give PLAIN_HTTP_TO_HTTPS_PORT (the Service port is named or numbered for HTTPS) its backend-protocol patch."""
+    at = ctx.routed(rt)
+    if at is None or rt.controller != "ingress-nginx":
+        return
+    patch = merge_ingress(at, annotations_patch({"backend-protocol": "HTTPS"}), f'{at.label()}: backend-protocol "HTTPS"')
+    for diag in rt.diagnoses:
+        if diag.code == "PLAIN_HTTP_TO_HTTPS_PORT" and not diag.patches:
+            diag.patches = [patch.to_dict()]
+
+
 def https_backend_as_http(ctx: FixContext, rt: RequestTrace) -> None:
     if rt.status != 400 or not rt.hops or rt.hops[-1].component != "pod" or PLAIN_TO_TLS not in rt.hops[-1].summary:
         return

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from ..journey.urls import UrlError, document_base, resolve
 from ..result import Diagnosis, RequestTrace
 from .context import FixContext, add, path_of
-from .ingress_edit import new_ingress_beside
+from .ingress_edit import annotations_patch, merge_ingress, new_ingress_beside
 
 
 def _is_relative(ref: str) -> bool:
@@ -51,16 +51,30 @@ def relative_assets_no_trailing_slash(ctx: FixContext, rt: RequestTrace) -> None
         if earlier:
             return
         name = f"{at.obj.name}-trailing-slash"
-        patch = new_ingress_beside(at, name, at.prefix, "Exact",
-                                   f"new Ingress {at.obj.namespace}/{name}: {at.prefix} (Exact) answers 301 to {at.prefix}/",
-                                   {"permanent-redirect": at.prefix + "/"})
+        regex_mode = at.annotation("use-regex") == "true" or at.strips_prefix
+        patches = []
+        if regex_mode:
+            # In regex mode every path of the host is a regex tried longest first (ingress-nginx#3.3, #3.5), so an
+            # Exact /k8s becomes ^/k8s and loses to ^/k8s(/|$)(.*): the stripping path must stop matching the bare
+            # prefix, and the redirect is ^/k8s$.
+            if at.path != f"{at.prefix}(/|$)(.*)" or at.annotation("rewrite-target") != "/$2":
+                return
+            entry = {**at.entry, "path": f"{at.prefix}/(.*)"}
+            body = {**annotations_patch({"rewrite-target": "/$1"}), "spec": {"rules": at.rules_with(entry)}}
+            patches.append(merge_ingress(at, body, f"{at.label()}: path {at.path} -> {at.prefix}/(.*), rewrite-target /$1"))
+            path, path_type = f"{at.prefix}$", "ImplementationSpecific"
+        else:
+            path, path_type = at.prefix, "Exact"
+        patches.append(new_ingress_beside(
+            at, name, path, path_type, f"new Ingress {at.obj.namespace}/{name}: {path} answers 301 to {at.prefix}/",
+            {"permanent-redirect": at.prefix + "/"}))
         add(rt, Diagnosis(
             "RELATIVE_ASSETS_NO_TRAILING_SLASH", "error",
             f"The page was opened at {page_path} without a trailing slash, so its relative URL {ref} resolves to "
             f"{path_of(rt)}, outside {at.prefix}/ where the app's files are (with the slash it is {fixed}); the "
             f"browser got {rt.status} and refused the asset ({rt.blocked}).",
-            f"Send {at.prefix} to {at.prefix}/ before the page loads: an Exact rule for {at.prefix} answering a "
+            f"Send {at.prefix} to {at.prefix}/ before the page loads: a rule for {at.prefix} alone answering a "
             f"permanent redirect to {at.prefix}/ (or link to the URL with the slash).",
-            "browser#B4", [at.ref()], [patch.to_dict()],
+            "browser#B4", [at.ref()], [p.to_dict() for p in patches],
         ))
         return

@@ -59,6 +59,8 @@ def walk(snapshot: Snapshot, run: Callable[[Snapshot], Trace], code: str | None 
         if diagnosis is None:
             break
         derived = apply_patches(steps[-1].snapshot, patches_of(diagnosis))
+        if derived.content_hash == steps[-1].snapshot.content_hash:
+            break  # the fix is already in place and did not help: offering it again would loop
         steps.append(FixStep(diagnosis, derived, run(derived)))
         if code is not None:
             break
