@@ -110,6 +110,10 @@ class Snapshot(models.Model):
     files = models.JSONField(default=list)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # A snapshot derived by applying a fix: the original (never changed) and what was applied
+    # ({"code", "fix", "patches", "trace", "request"}; empty for an uploaded or pulled snapshot).
+    derived_from = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="derived")
+    derivation = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -313,6 +317,8 @@ class Trace(models.Model):
     claimed_by = models.CharField(max_length=200, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True)
+    # The trace this one re-runs after a fix was applied (the before of a before/after comparison).
+    before = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="after")
 
     class Meta:
         ordering = ["-queued_at"]

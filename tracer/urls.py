@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from tracer.views import accounts, api, rules, share, snapshots, traces
+from tracer.views import accounts, api, fixes, rules, share, snapshots, traces
 
 urlpatterns = [
     path("", accounts.home, name="tracer-home"),
@@ -27,6 +27,8 @@ urlpatterns = [
     path("traces/<uuid:trace_id>.svg", traces.trace_svg, name="tracer-trace-svg"),
     path("traces/<uuid:trace_id>.md", traces.trace_md, name="tracer-trace-md"),
     path("traces/<uuid:trace_id>/rerun/", traces.trace_rerun, name="tracer-trace-rerun"),
+    path("traces/<uuid:trace_id>/fix/", fixes.trace_fix, name="tracer-trace-fix"),
+    path("traces/<uuid:trace_id>/compare/", fixes.trace_compare, name="tracer-trace-compare"),
     path("traces/<uuid:trace_id>/share/", traces.share_create, name="tracer-share-create"),
     path("share/<str:token>/revoke/", traces.share_revoke, name="tracer-share-revoke"),
     # /t/<token> (share links)

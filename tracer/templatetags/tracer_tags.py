@@ -63,3 +63,11 @@ def diagnosis_title(code: Any) -> str:
     """The registered title of a diagnosis code ("" when unknown)."""
     ref = diagnosis_ref(str(code))
     return ref.title if ref is not None else ""
+
+
+@register.filter
+def as_yaml(value: Any) -> str:
+    """A JSON value as block YAML (a patch body shown the way it would be written in a manifest)."""
+    from tracer.presenters import to_yaml
+
+    return to_yaml(value)

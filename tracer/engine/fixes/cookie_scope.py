@@ -111,9 +111,11 @@ def _cookie_diagnosis(ctx: FixContext, rt: RequestTrace, c: _SetCookie, path: st
 
 def _journey_start(ctx: FixContext, old: str, new: str) -> Patch | None:
     """The Journey document's start URL moved from the old prefix to the new one."""
-    if not ctx.journey or not ctx.start:
+    if not ctx.start:
         return None
-    obj = next((o for o in ctx.snapshot.of_kind("Journey") if o.name == ctx.journey), None)
+    # The Journey document traced, or (a journey given as the request) the one that starts at the same URL.
+    obj = next((o for o in ctx.snapshot.of_kind("Journey") if o.name == ctx.journey), None) if ctx.journey else next(
+        (o for o in ctx.snapshot.of_kind("Journey") if str((o.spec or {}).get("start") or "") == ctx.start), None)
     parts = urlsplit(ctx.start)
     if obj is None or not (parts.path == old or parts.path.startswith(old + "/")):
         return None
