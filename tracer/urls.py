@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from tracer.views import accounts, api, fixes, rules, share, snapshots, traces
+from tracer.views import accounts, api, fixes, profiles, rules, share, snapshots, traces
 
 urlpatterns = [
     path("", accounts.home, name="tracer-home"),
@@ -18,6 +18,7 @@ urlpatterns = [
     path("snapshots/<uuid:snapshot_id>/object/", snapshots.snapshot_object, name="tracer-snapshot-object"),
     path("snapshots/<uuid:snapshot_id>/diff/", snapshots.snapshot_diff, name="tracer-snapshot-diff"),
     path("snapshots/<uuid:snapshot_id>/traces/", traces.trace_create, name="tracer-trace-create"),
+    path("snapshots/<uuid:snapshot_id>/profiles/", profiles.profile_save, name="tracer-profile-save"),
     # /traces/
     path("traces/", traces.trace_list, name="tracer-traces"),
     path("traces/<uuid:trace_id>/", traces.trace_detail, name="tracer-trace"),

@@ -20,6 +20,7 @@ from tracer.presenters import diff_snapshots, yaml_lines
 from tracer.uploads import store_upload
 
 from .common import AuthedRequest, base_context, current_workspace, get_snapshot_for_user
+from .profiles import profiles_context
 
 OBJECTS_PER_PAGE = 100
 JOURNEYS_SHOWN = 50
@@ -91,6 +92,7 @@ def snapshot_detail(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
     if request.htmx:
         return render(request, "tracer/snapshot_detail.html#objects", ctx)
     ctx.update(
+        **profiles_context(snapshot),
         form=ScenarioForm(),
         traces=Trace.objects.filter(snapshot=snapshot).select_related("scenario")[:20],
         others=Snapshot.objects.filter(workspace=snapshot.workspace).exclude(pk=snapshot.pk)[:50],
