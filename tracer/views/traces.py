@@ -146,8 +146,16 @@ def trace_svg_response(request: HttpRequest, trace: Trace, hop_url: HopUrl, file
     if not ctx["requests"]:
         raise Http404("the trace has no request")
     n = request.GET.get("request", "0")
-    req = ctx["requests"][int(n)] if n.isdigit() and int(n) < len(ctx["requests"]) else ctx["requests"][0]
-    body = render_to_string("tracer/diagram.svg", {"d": req["diagram"], "standalone": True}, request=request)
+    if ctx["journey"] and "request" not in request.GET:
+        # A journey's diagram is its sequence; ?request=N still gives that request's own flow diagram.
+        # Its arrows link to the trace page: the trace's own, or the share page (/t/<token>.svg -> /t/<token>).
+        own = request.path == reverse("tracer-trace-svg", args=[trace.id])
+        page = trace.get_absolute_url() if own else request.path.removesuffix(".svg")
+        seq = {"result": trace.result, "standalone": True, "page_url": request.build_absolute_uri(page)}
+        body = render_to_string("tracer/_journey_sequence.svg", seq, request=request)
+    else:
+        req = ctx["requests"][int(n)] if n.isdigit() and int(n) < len(ctx["requests"]) else ctx["requests"][0]
+        body = render_to_string("tracer/diagram.svg", {"d": req["diagram"], "standalone": True}, request=request)
     resp = HttpResponse(body, content_type="image/svg+xml; charset=utf-8")
     resp["Content-Disposition"] = f'attachment; filename="{filename}.svg"'
     return resp
