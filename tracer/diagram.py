@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from tracer.engine.http_status import status_text as http_status_text
 
 # Lane id, title. Order is the order of the path into the cluster.
@@ -253,8 +255,9 @@ def _md(text: Any) -> str:
     return (
         s.replace("\\", "\\\\")
         .replace("|", "\\|")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
+        # A backslash escape, not an entity: the .md file stays readable as text ("->" and not "-&gt;"), and
+        # a renderer cannot take "<x>" for an HTML tag (CommonMark: any ASCII punctuation may be escaped).
+        .replace("<", "\\<")
         .replace("\r", " ")
         .replace("\n", " ")
     )
@@ -267,8 +270,17 @@ def markdown_summary(result: dict[str, Any], title: str = "", url: str = "") -> 
         lines += [f"## {_md(title)}", ""]
     if url:
         lines += [f"Trace: {url}", ""]
-    for n, req in enumerate(result.get("requests") or []):
+    from tracer.journey_table import is_journey_trace  # it builds on this module's status words
+
+    requests = result.get("requests") or []
+    if is_journey_trace(requests):
+        lines += _journey_markdown(requests)
+    for n, req in enumerate(requests):
         r = req.get("request") or {}
+        step = req.get("step") or {}
+        if step:
+            lines.append(f"### Request {step.get('index', n + 1)} ({_md(step.get('cause'))})")
+            lines.append("")
         final = status_text(req.get("status"), "respond", req.get("error"))
         lines.append(f"**{_md(r.get('method', 'GET'))} {_md(r.get('url', ''))}** → **{_md(final)}**")
         if req.get("controller"):
@@ -294,6 +306,26 @@ def markdown_summary(result: dict[str, Any], title: str = "", url: str = "") -> 
                 lines.append(f"- **{_md(d.get('severity'))} {_md(d.get('code'))}**: {_md(d.get('message'))}")
                 if d.get("fix"):
                     lines.append(f"  - Fix: {_md(d.get('fix'))}")
+                for p in d.get("patches") or []:
+                    lines.append(f"  - Patch ({_md(p.get('op'))} in {_md(p.get('file'))}): {_md(p.get('summary'))}")
+                    body = yaml.safe_dump(p.get("patch"), sort_keys=False, default_flow_style=False, allow_unicode=True)
+                    lines += ["", "    ```yaml", *("    " + x for x in body.splitlines()), "    ```", ""]
         if n < len(result.get("requests") or []) - 1:
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _journey_markdown(requests: list[dict[str, Any]]) -> list[str]:
+    """The journey as a network-panel table: every request in order, the first failure in bold."""
+    from tracer.journey_table import journey_rows
+
+    lines = ["| # | Cause | Request | Result | Notes |", "|---|---|---|---|---|"]
+    for row in journey_rows(requests):
+        notes = "; ".join(x for x in (row["note"], row["blocked"], f"cookies {row['cookies']}" if row["cookies"] else "",
+                                      row["websocket"]) if x)
+        result = f"**{_md(row['status'])} (first failure)**" if row["first_failure"] else _md(row["status"])
+        lines.append(f"| {row['number']} | {_md(row['cause'])} | {_md(row['method'])} {_md(row['url'])} | {result} | "
+                     f"{_md(notes)} |")
+    ok = all(row["ok"] for row in journey_rows(requests))
+    lines += ["", "The journey succeeds." if ok else "The journey fails.", ""]
+    return lines

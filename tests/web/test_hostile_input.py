@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tracer.models import ShareLink
@@ -51,6 +53,10 @@ class HostileInputTestCase(BaseTestCase):
         assert self.trace.state == "done", self.trace.error
 
     def assert_inert(self, content: bytes, where: str) -> None:
+        if where.endswith(".md"):
+            # Markdown escapes "<" with a backslash (CommonMark): a renderer shows it as text, never as a tag.
+            assert re.search(rb"(?<!\\)<", content) is None, where
+            return
         assert PAYLOAD.encode() not in content, where
         assert b"<img" not in content, where
 

@@ -165,7 +165,10 @@ def trace_md_response(request: HttpRequest, trace: Trace, url: str) -> HttpRespo
     if trace.state != Trace.State.DONE:
         raise Http404("the trace has no result yet")
     ctx = trace_context(trace, lambda r, i: "", title_url=url)
-    return HttpResponse(ctx["markdown"], content_type="text/markdown; charset=utf-8")
+    resp = HttpResponse(ctx["markdown"], content_type="text/markdown; charset=utf-8")
+    # A download, like the JSON and SVG ones (a browser would otherwise show the raw text inline).
+    resp["Content-Disposition"] = f'attachment; filename="trace-{trace.id}.md"'
+    return resp
 
 
 @login_required
