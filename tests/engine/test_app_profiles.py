@@ -219,9 +219,9 @@ def test_option_errors_and_paths(tmp_path: Path) -> None:
 def test_the_openvscode_profile_tells_the_field_reports_story() -> None:
     engine_args: dict[str, Any] = {"app_profiles": str(ROOT / "examples/profiles/openvscode-server.yaml")}
     stable = "/stable-487e0b6eb726a84faf6b1a95c68a092fba078fd1"
-    first = trace(str(ROOT / "examples/vscode-1-prefix"), "GET http://198.51.100.20/vscode", **engine_args).final
+    first = trace(str(ROOT / "examples/vscode-1-prefix"), "GET http://198.51.100.20/vscode/?tkn=T", **engine_args).final
     assert first.status == 404
-    final = str(ROOT / "examples/vscode-5-final")
+    final = str(ROOT / "examples/vscode-6-green")
     login = trace(final, f"GET http://198.51.100.20{stable}/?tkn=T", **engine_args).final
     assert login.status == 302 and login.response_headers["set-cookie"] == "vscode-tkn=T"
     ws = {"method": "GET", "url": f"ws://198.51.100.20{stable}?reconnectionToken=1", "headers": {"Cookie": "vscode-tkn=T"}}

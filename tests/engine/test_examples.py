@@ -20,13 +20,15 @@ GOLDEN = Path(__file__).parent / "golden" / "examples.json"
 SCHEMA = json.loads((ROOT / "tracer/engine/schema/trace-v1.schema.json").read_text())
 VSCODE = "/stable-487e0b6eb726a84faf6b1a95c68a092fba078fd1"
 CASES: list[tuple[str, str, Any, dict[str, Any]]] = [
-    ("stage1-prefix-unchanged", "vscode-1-prefix", "GET http://198.51.100.20/vscode", {}),
-    ("stage2-rewrite-to-root", "vscode-2-rewrite", "GET http://198.51.100.20/vscode/", {}),
+    ("stage1-prefix-unchanged", "vscode-1-prefix", "GET http://198.51.100.20/vscode/?tkn=eomdZNpW", {}),
+    ("stage2-rewrite-to-root", "vscode-2-rewrite", "GET http://198.51.100.20/vscode/?tkn=eomdZNpW", {}),
     ("stage2-redirect-target-404", "vscode-2-rewrite", "GET http://198.51.100.20/", {}),
-    ("stage3-static-assets", "vscode-3-static", f"GET http://198.51.100.20{VSCODE}/static/out/vs/workbench.js", {}),
-    ("stage4-regex-prefix", "vscode-4-regex", f"GET http://198.51.100.20{VSCODE}/?tkn=eomdZNpW", {}),
-    ("stage4-websocket-no-slash", "vscode-4-regex", f"GET ws://198.51.100.20{VSCODE}?reconnectionToken=1", {}),
-    ("stage5-websocket", "vscode-5-final", f"GET ws://198.51.100.20{VSCODE}?reconnectionToken=1", {}),
+    ("stage3-location-rewritten", "vscode-3-location", "GET http://198.51.100.20/vscode/?tkn=eomdZNpW", {}),
+    ("stage4-static-assets", "vscode-4-static", f"GET http://198.51.100.20{VSCODE}/static/out/vs/workbench.js", {}),
+    ("stage5-regex-prefix", "vscode-5-regex", f"GET http://198.51.100.20{VSCODE}/?tkn=eomdZNpW", {}),
+    ("stage5-websocket-no-slash", "vscode-5-regex", f"GET ws://198.51.100.20{VSCODE}?reconnectionToken=1", {}),
+    ("stage6-websocket", "vscode-6-green", {"method": "GET", "url": f"ws://198.51.100.20{VSCODE}?reconnectionToken=1",
+                                            "headers": {"Cookie": "vscode-tkn=eomdZNpW"}}, {}),
     ("shop-https-redirect", "shop", "GET http://shop.example.com/cart", {}),
     ("shop-api-rewrite", "shop", "GET https://shop.example.com/api/items?id=3", {}),
     ("shop-canary-header", "shop", {"method": "GET", "url": "https://shop.example.com/", "headers": {"X-Canary": "always"}}, {}),

@@ -6,7 +6,8 @@ the Service/Endpoints/Pod hops of tracer.engine.services.
 
 Stages, in request order: request_stage (P1-P2), server_stage (P3-P4), location_stage (P5-P6),
 backend_stage (P7), the rate limits of LocationFacts (P8), access_stage (P9), proxy_stage (P10),
-response_stage (P11). They share one ``RouteState`` (state.py); context.py states what they read
+response_stage (P11); snippet_stage applies the snippets' directives within P4, P6, P10 and P11
+(ingress-nginx#11.4). They share one ``RouteState`` (state.py); context.py states what they read
 from the compiled table.
 """
 

@@ -2,8 +2,8 @@
 
 P5: location matching (#3.5), the catch-all's own /healthz and /nginx_status (#2.4), the controller
 hop's description of the location, the body size limit (#8.6) and the trailing-slash 301 (#3.6).
-P6, in configuration order: a denied location (#11.2), the CORS preflight (#9.6), permanent/temporal
-redirects (#5.2) and rewrite-target (#4.1).
+P6, in configuration order: a denied location (#11.2), the CORS preflight (#9.6), a ``return`` of the
+location's snippets (ingress-nginx#11.7), permanent/temporal redirects (#5.2) and rewrite-target (#4.1).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from ..policies import check_body_size, check_cors_preflight
 from ..redirects import Redirect, annotation_redirect, trailing_slash
 from ..rewrite import apply_rewrite
 from .context import LocationFacts
+from .snippet_stage import location_return
 from .state import RouteState
 
 
@@ -92,6 +93,9 @@ def rewrite_phase(s: RouteState, loc: Location, ann: IngressAnnotations) -> int 
     preflight = check_cors_preflight(ann, req)
     if preflight is not None and preflight.status is not None:
         return s.respond_with(preflight)
+    status = location_return(s)  # the snippet is written before the redirect and rewrite directives
+    if status is not None:
+        return status
     redirect = annotation_redirect(loc.ann, req, s.config)
     if redirect is not None:
         return s.redirect(redirect)
@@ -106,6 +110,7 @@ def rewrite_phase(s: RouteState, loc: Location, ann: IngressAnnotations) -> int 
                                    "so nginx's rewrite answers with a redirect", "ingress-nginx#4.1"))
     if not rewrite.note:
         s.rewritten = True
+        s.rewritten_uri = rewrite.uri
         s.upstream_path = rewrite.upstream_path
         s.changes["path"] = {"before": req.request_uri, "after": rewrite.upstream_path}
         s.rules.append("ingress-nginx#4.1")

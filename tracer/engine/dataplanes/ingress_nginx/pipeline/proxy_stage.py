@@ -1,7 +1,8 @@
 """P10: proxying to the pod (ingress-nginx#8, #6.6, #6.7, #10.3, #12.2).
 
-Timeouts and WebSocket notes, the headers the pod receives, the built-in default server's 404, the
-service-upstream ClusterIP, what the pod answers to a protocol mismatch, and the affinity cookie.
+Timeouts and WebSocket notes, the headers the pod receives (with the snippets' request headers,
+ingress-nginx#11.6), the built-in default server's 404, the service-upstream ClusterIP, what the pod
+answers to a protocol mismatch, and the affinity cookie.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from ..misunderstandings import hostless_not_fallback, plain_http_to_https_port,
 from ..model import Location
 from ..policies import PolicyOutcome, affinity_set_cookie, backend_protocol_outcome, timeouts, upstream_headers
 from .app_stage import app_answer
+from .snippet_stage import upstream_headers as snippet_upstream_headers
 from .state import RouteState
 
 
@@ -86,6 +88,7 @@ def _record_upstream_request(s: RouteState, ann: IngressAnnotations) -> None:
     headers = upstream_headers(ann, s.config, req, scheme=s.scheme, host_header=host_header,
                                rewritten=s.rewritten, request_id=s.request_id())
     headers.update(s.extra_upstream_headers)
+    snippet_upstream_headers(s, headers)
     upstream_host = headers.get("Host")  # upstream_headers always sets "Host" first
     if upstream_host is None:
         upstream_host = next((v for k, v in headers.items() if k.lower() == "host"), host_header)

@@ -1,8 +1,9 @@
 """P11: the response on its way out, and the finished trace (ingress-nginx#6.7, #9.6, #8.8, #14.4).
 
 custom-http-errors may replace the status with the error backend's answer; CORS and HSTS headers
-are added; the controller hop is completed and followed by the auth hop and the Service, Endpoints
-and Pod hops of the upstream that answered.
+are added, then the snippets' response headers (ingress-nginx#11.5); the controller hop is completed and
+followed by the auth hop and the Service, Endpoints and Pod hops of the upstream that answered. A
+``return 444`` of a snippet leaves no HTTP status: nginx closed the connection (ingress-nginx#11.7).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from ....services import backend_hops
 from ..backends import INTERNAL_DEFAULT
 from ..misunderstandings import not_found_vs_unavailable
 from ..policies import cors_response_headers, hsts_header
+from .snippet_stage import describe as describe_snippets
+from .snippet_stage import response_headers as snippet_response_headers
 from .state import RouteState
 
 MAX_NEAR_MISSES = 8
@@ -25,7 +28,8 @@ def finish(s: RouteState, status: int) -> RequestTrace:
     answer = s.answer
     intercepted = False
     # P11: custom-http-errors replace the response with the error backend's (#6.7).
-    if status >= 400 and s.loc is not None and ctx.backends.intercepts(status, ann, generated=s.generated):
+    if (status >= 400 and s.loc is not None and not (s.closed or s.own_body)
+            and ctx.backends.intercepts(status, ann, generated=s.generated)):
         intercepted = True
         error_ref = ctx.backends.error_backend(ann)
         original = status
@@ -56,6 +60,9 @@ def finish(s: RouteState, status: int) -> RequestTrace:
         if hsts is not None:
             s.headers["strict-transport-security"] = hsts
             s.rules.append("ingress-nginx#8.8")
+    if not s.closed:
+        snippet_response_headers(s, status, intercepted=intercepted)
+    describe_snippets(s)
     if status in (404, 503) and s.cause:
         refs = [s.hop.objects[0]] if s.hop.objects else []
         diag = not_found_vs_unavailable(status, s.cause, refs)
@@ -67,6 +74,10 @@ def finish(s: RouteState, status: int) -> RequestTrace:
     trace.response_headers = {**s.headers}
     hop = s.hop
     hop.status = status
+    if s.closed:  # return 444: no response at all
+        trace.status = hop.status = None
+        trace.error = "reset"
+        trace.response_headers = {}
     server = s.server
     if not hop.decision and server is not None:
         name = "_ (catch-all)" if server.is_catch_all else server.hostname

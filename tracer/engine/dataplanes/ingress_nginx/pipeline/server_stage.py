@@ -1,7 +1,8 @@
 """P3-P4: the server block for the Host, and what the server answers before any location (ingress-nginx#2, #0).
 
 Server selection (#2.2), Ingresses ignored for this host (#1), from-to-www redirect servers (#5.3),
-block-user-agents / block-referers (#0 P4) and app-root (#4.3).
+block-user-agents / block-referers (#0 P4), the ``return`` of the annotation server-snippet, app-root (#4.3),
+then the ``return`` of the ConfigMap server-snippet (ingress-nginx#11.7).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from ..redirects import app_root, from_to_www
 from ..servers import select_server, server_near_misses
 from .client_cert_stage import client_cert_phase
 from .passthrough_stage import passthrough_ignored
+from .snippet_stage import server_return
 from .state import RouteState
 
 
@@ -38,10 +40,13 @@ def choose_server(s: RouteState) -> int | None:
     blocked = _blocked_agent(s)
     if blocked:
         return s.respond(403, blocked, "ingress-nginx#0")
+    status = server_return(s, configmap=False)  # written inside the server template, before app-root
+    if status is not None:
+        return status
     root = app_root(server, s.uri, req)
     if root is not None:
         return s.redirect(root)
-    return None
+    return server_return(s, configmap=True)  # written after the locations
 
 
 def _dropped_for_host(s: RouteState) -> None:

@@ -43,6 +43,7 @@ class RouteState:
         "backend",
         "cause",
         "changes",
+        "closed",
         "config",
         "ctx",
         "details",
@@ -56,12 +57,15 @@ class RouteState:
         "key",
         "loc",
         "near",
+        "own_body",
         "req",
         "rewritten",
+        "rewritten_uri",
         "rules",
         "scheme",
         "server",
         "server_how",
+        "snippet_notes",
         "trace",
         "upstream_path",
         "uri",
@@ -105,6 +109,13 @@ class RouteState:
         self.cause = ""  # why a 404/503 happened, for NOT_FOUND_VS_UNAVAILABLE
         self.extra_upstream_headers: dict[str, str] = {}
         self.answer: Answer | None = None  # the pod's answer from its AppProfile (app_stage)
+        # Snippet directives (snippet_stage): $uri after rewrite-target, what the hop says about the snippets,
+        # a "return 444" (nginx closes the connection) and a "return code text" (a body of its own, so no
+        # error_page replaces it).
+        self.rewritten_uri: str | None = None
+        self.snippet_notes: dict[str, list[str]] | None = None
+        self.closed = False
+        self.own_body = False
 
     # -- answers -------------------------------------------------------------------------------------
 
