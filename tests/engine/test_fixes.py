@@ -233,6 +233,9 @@ def test_green_requests_get_no_fix() -> None:
     [
         ("dashboard-0-no-backend-protocol", ["PLAIN_HTTP_TO_HTTPS_PORT"]),
         ("dashboard-1-no-slash", ["RELATIVE_ASSETS_NO_TRAILING_SLASH"]),
+        # The HTTPS redirect drops the trailing slash (ingress-nginx#5.1, preserve-trailing-slash off), so after
+        # it the relative assets break as at stage 1.
+        ("dashboard-2-http-login", ["SECURE_COOKIE_OVER_HTTP", "RELATIVE_ASSETS_NO_TRAILING_SLASH"]),
     ],
 )
 def test_004_fixes_walk_the_dashboard_to_green(folder: str, codes: list[str]) -> None:
@@ -265,3 +268,17 @@ def test_a_fix_that_changes_nothing_ends_the_walk() -> None:
     assert len(steps) == 2 and len(calls) == 2  # one code: that one fix at most
     again = walk(steps[-1].snapshot, run, "PREFIX_NOT_STRIPPED")
     assert len(again) == 1  # no failed request carries that code any more
+
+
+def test_000_stage5_refused_websocket_gets_no_idle_timeout_warning() -> None:
+    """A socket the default backend refuses never opens, so nothing will cut it later."""
+    socket = trace(_story("vscode-5-regex")).to_dict()["requests"][-1]
+    assert socket["step"]["cause"] == "websocket" and socket["status"] == 404
+    codes = [d["code"] for d in socket["diagnoses"]]
+    assert "WEBSOCKET_IDLE_TIMEOUT" not in codes and "WEBSOCKET_PATH_NOT_MATCHED" in codes
+
+
+def test_000_stage5_fix_is_the_optional_slash() -> None:
+    steps = walk(_story("vscode-5-regex"), _journeys)
+    assert [s.applied["code"] for s in steps[1:] if s.applied] == ["WEBSOCKET_PATH_NOT_MATCHED"]
+    assert steps[-1].trace.ok

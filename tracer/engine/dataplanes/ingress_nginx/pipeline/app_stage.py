@@ -33,6 +33,8 @@ def app_answer(s: RouteState, profiles: ProfileSet, ann: IngressAnnotations, end
     if answer is None:
         return None
     s.answer = answer
+    # Named on the controller hop too: behind an ExternalName Service there is no pod hop to carry it.
+    s.details["app_profile"] = f"{answer.profile.namespace}/{answer.profile.name}"
     where = endpoint.address if endpoint.ip else f"a pod of {backend.ref}"
     if answer.refused:
         s.cause = f"the pod {where} {answer.why}"

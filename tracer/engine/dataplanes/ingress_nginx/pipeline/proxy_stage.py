@@ -34,7 +34,9 @@ def proxy(s: RouteState, loc: Location, ann: IngressAnnotations) -> int:
             f"({config.worker_shutdown_timeout}s)"
         )
         s.rules.append("ingress-nginx#8.2")
-        diag = websocket_idle_timeout(s.req, read, loc.ingress)
+        # Only a socket that can open is cut later: not one the default backend answers (response_stage drops
+        # it too when the upgrade is refused).
+        diag = websocket_idle_timeout(s.req, read, loc.ingress) if backend is not None and loc.ingress else None
         if diag is not None:
             s.trace.add_diagnosis(diag)
     if backend is None:

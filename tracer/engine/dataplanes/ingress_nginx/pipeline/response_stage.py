@@ -70,6 +70,8 @@ def finish(s: RouteState, status: int) -> RequestTrace:
             s.trace.add_diagnosis(diag)
     # The controller hop's final fields, then the hops behind it.
     trace = s.trace
+    if status >= 300:  # the upgrade was refused or redirected: no socket opened, none to time out (#14.5)
+        trace.diagnoses = [d for d in trace.diagnoses if d.code != "WEBSOCKET_IDLE_TIMEOUT"]
     trace.status = status
     trace.response_headers = {**s.headers}
     hop = s.hop
