@@ -57,7 +57,7 @@ class ProfileEditTests(BaseTestCase):
         bad = PROFILE.replace("respond: {status: 302", "respnd: {status: 302")
         resp = self.client.post(f"/snapshots/{self.snapshot.id}/profiles/", {"original": "", "yaml": bad},
                                 headers={"HX-Request": "true"})
-        assert resp.status_code == 400
+        assert resp.status_code == 422  # htmx swaps a 422 in place (base.html's htmx-config)
         html = resp.content.decode()
         assert 'data-testid="profile-error"' in html and "spec.routes[0]" in html
         assert "respnd" in html  # the text is kept for correcting
@@ -66,7 +66,13 @@ class ProfileEditTests(BaseTestCase):
     def test_broken_yaml_names_the_line(self) -> None:
         resp = self.client.post(f"/snapshots/{self.snapshot.id}/profiles/",
                                 {"original": "", "yaml": "kind: AppProfile\nspec: [\n"}, headers={"HX-Request": "true"})
-        assert resp.status_code == 400 and "line" in resp.content.decode()
+        assert resp.status_code == 422 and "line" in resp.content.decode()
+
+    def test_without_htmx_an_error_renders_the_whole_page(self) -> None:
+        bad = PROFILE.replace("kind: AppProfile", "kind: AppProfil")
+        resp = self.client.post(f"/snapshots/{self.snapshot.id}/profiles/", {"original": "", "yaml": bad})
+        html = resp.content.decode()
+        assert resp.status_code == 400 and 'data-testid="profile-error"' in html and 'data-testid="snapshot-name"' in html
 
     def test_htmx_save_redirects_the_page_to_the_copy(self) -> None:
         resp = self.client.post(f"/snapshots/{self.snapshot.id}/profiles/", {"original": "", "yaml": PROFILE},

@@ -39,9 +39,14 @@ def profile_save(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
             raise ProfileError(f"the profile is larger than {MAX_PROFILE_TEXT // 1024} KiB")
         copy = save_profile(snapshot, original, text, request.user)
     except ProfileError as exc:
-        ctx = base_context(request, snapshot=snapshot, **profiles_context(snapshot))
+        from .snapshots import detail_context  # the page's own context (this module is imported by it)
+
+        ctx = detail_context(request, snapshot) if not request.htmx else base_context(
+            request, snapshot=snapshot, **profiles_context(snapshot))
         ctx.update(profile_error=f"The profile was not saved: {exc}", profile_open=original or "new", profile_text=text)
-        return render(request, "tracer/snapshot_detail.html#profiles", ctx, status=400)
+        if request.htmx:  # 422: the htmx config swaps it in (templates/tracer/base.html)
+            return render(request, "tracer/snapshot_detail.html#profiles", ctx, status=422)
+        return render(request, "tracer/snapshot_detail.html", ctx, status=400)
     messages.success(request, f"Saved as a new snapshot, {copy.name}; traces on {snapshot.name} stay as they were.")
     if request.htmx:
         response = HttpResponse(status=204)

@@ -3,6 +3,7 @@ snapshots."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
@@ -64,11 +65,8 @@ def upload(request: AuthedRequest) -> HttpResponse:
     return render(request, "tracer/upload.html", ctx)
 
 
-@login_required
-@require_GET
-@vary_on_headers("HX-Request")
-def snapshot_detail(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
-    snapshot = get_snapshot_for_user(request, snapshot_id)
+def detail_context(request: AuthedRequest, snapshot: Snapshot, *, partial: bool = False) -> dict[str, Any]:
+    """The snapshot page's context (only the object list's part when ``partial``)."""
     kind = request.GET.get("kind", "")
     namespace = request.GET.get("namespace", "")
     q = request.GET.get("q", "").strip()
@@ -89,8 +87,8 @@ def snapshot_detail(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
         q=q,
         namespaces=list(snapshot.k8s_objects.order_by("namespace").values_list("namespace", flat=True).distinct()),
     )
-    if request.htmx:
-        return render(request, "tracer/snapshot_detail.html#objects", ctx)
+    if partial:
+        return ctx
     ctx.update(
         **profiles_context(snapshot),
         form=ScenarioForm(),
@@ -103,6 +101,17 @@ def snapshot_detail(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
             ]
         ],
     )
+    return ctx
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def snapshot_detail(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
+    snapshot = get_snapshot_for_user(request, snapshot_id)
+    ctx = detail_context(request, snapshot, partial=bool(request.htmx))
+    if request.htmx:
+        return render(request, "tracer/snapshot_detail.html#objects", ctx)
     return render(request, "tracer/snapshot_detail.html", ctx)
 
 
