@@ -40,6 +40,15 @@ DIAGNOSES: dict[str, DiagnosisKind] = _kinds(
     _K("HOSTPORT_RULES_FLUSHED", "The controller's hostPort rules were flushed", "error",
        ("dataplane#R50", "dataplane#R58", "dataplane#R49")),
     _K("NETWORKPOLICY_DENY_ALL", "A deny-all NetworkPolicy selects the pod", "error", ("dataplane#R26", "dataplane#R30")),
+    # -- the node side: traffic policies, NetworkPolicies, session affinity (traffic_policy.py, services/nodeplane.py)
+    _K("ETP_LOCAL_NO_LOCAL_ENDPOINT", "externalTrafficPolicy Local drops clients on nodes without a controller pod",
+       "error", ("dataplane#R23", "dataplane#R37", "dataplane#R41")),
+    _K("ITP_LOCAL_NO_LOCAL_ENDPOINT", "internalTrafficPolicy Local drops the controller's connection", "error",
+       ("dataplane#R22", "dataplane#R39", "dataplane#R30")),
+    _K("NETWORKPOLICY_BLOCKS_CONTROLLER", "NetworkPolicies on the backend pod do not allow the controller", "error",
+       ("dataplane#R66", "dataplane#R26", "dataplane#R67", "dataplane#R30")),
+    _K("SESSION_AFFINITY_BEHIND_INGRESS", "sessionAffinity ClientIP behind an ingress controller", "warning",
+       ("dataplane#R68", "dataplane#R31", "dataplane#R35")),
     # -- Services and endpoints (services.py) ------------------------------------------------------
     _K("SERVICE_MISSING", "The Service does not exist", "error", ("k8s-routing#C-4", "k8s-routing#I-8")),
     _K("SERVICE_PORT_MISMATCH", "The Service has no such port", "error",

@@ -14,10 +14,24 @@ from typing import Any
 from .context import EngineContext
 from .faults.hops import entry_with_faults, fault_diagnosis
 from .k8s import WORKLOAD_KINDS, as_int, pod_template, selector, selector_matches, template_labels
+from .node_outcomes import add_fact, etp_local_diagnosis
 from .request import Request
 from .result import Diagnosis, Hop
-from .services import chain_suffix, pick_endpoint, port_phrase, resolve_backend, service_port_string
+from .services import ServiceIndex, chain_suffix, pick_endpoint, port_phrase, resolve_backend, service_port_string
+from .services.peers import ControllerOrigin
+from .services.resolution import order_key
 from .snapshot import K8sObject, Snapshot
+from .traffic_policy import (
+    LocalEntry,
+    drop_rules,
+    drop_summary,
+    entry_target,
+    lb_note,
+    local_entry,
+    local_note,
+    node_hop,
+    pick_local,
+)
 
 NOTABLE_HEADERS = (
     "host",
@@ -50,8 +64,15 @@ class EntryPlan:
     proxy_mode_source: str = "default (dataplane#R64)"
     node_addresses: list[str] = field(default_factory=list)
     entry_node: str | None = None  # the Node of node_addresses[0]: where a NodePort/hostPort client lands
-    # Memo of the hops after DNS, which depend only on (port, scheme, client_ip, family): copied per request.
-    tails: dict[tuple[int, str, str, str], list[Hop]] = field(default_factory=dict)
+    # Memo of the hops after DNS, which depend only on (port, scheme, client_ip, family), and with
+    # externalTrafficPolicy Local also on the address the request names: copied per request.
+    tails: dict[tuple[Any, ...], list[Hop]] = field(default_factory=dict)
+    # The controller as the source of backend connections (tracer.engine.services.peers), set on the Engine's
+    # ServiceIndex for each request; with externalTrafficPolicy Local, the node each tail lands on.
+    origin: ControllerOrigin | None = None
+    services: ServiceIndex | None = None  # the context's, held here so each request skips the property
+    etp_local: bool = False
+    landings: dict[tuple[Any, ...], str | None] = field(default_factory=dict)
     # The request-independent part of the DNS hop, built on first use.
     dns: _DnsTemplate | None = None
 
@@ -139,6 +160,17 @@ def plan_entry(context: EngineContext, controller_objects: list[K8sObject]) -> E
                 plan.node_addresses.append(str(addr["address"]))
                 plan.entry_node = plan.entry_node or node.name
                 break
+    svc = plan.service
+    plan.etp_local = (
+        svc is not None
+        and str(svc.spec.get("type") or "") in ("LoadBalancer", "NodePort")
+        and str(svc.spec.get("externalTrafficPolicy") or "") == "Local"
+    )
+    plan.origin = ControllerOrigin(
+        plan.workload, svc, plan.host_network, plan.host_network or bool(plan.host_ports), plan.entry_node,
+        plan.proxy_mode,
+    )
+    plan.services = context.services
     return plan
 
 
@@ -362,7 +394,9 @@ def _nodeport_hop(svc: K8sObject, port: dict[str, Any] | None, request: Request,
     )
 
 
-def _kube_proxy_hop(svc: K8sObject, port: dict[str, Any], plan: EntryPlan, *, via_lb: bool) -> Hop:
+def _kube_proxy_hop(
+    svc: K8sObject, port: dict[str, Any], plan: EntryPlan, *, via_lb: bool, local: LocalEntry | None = None
+) -> Hop:
     ns = svc.namespace or "default"
     proto = str(port.get("protocol") or "TCP").lower()
     svc_str = service_port_string(ns, svc.name, port.get("name"))
@@ -407,11 +441,21 @@ def _kube_proxy_hop(svc: K8sObject, port: dict[str, Any], plan: EntryPlan, *, vi
             rules=[*rules, "dataplane#R21", "dataplane#R39"],
             confidence="inferred",
         )
+    if local is not None:
+        local_pick = pick_local(local, sorted((e for e in res.endpoints if e.ready), key=order_key))
+        if local_pick is None:
+            return _local_drop_hop(local, plan, svc_str, proto, node_port_text, objs, rules)
+        picked = local_pick
+        if local.in_cluster:
+            walk = walk.replace("KUBE-SVL-", "KUBE-SVC-")
     if plan.proxy_mode == "iptables":
         sep = "KUBE-SEP-" + chain_suffix(svc_str + proto + picked.address) if picked.ip else "KUBE-SEP-…"
         walk += f" -> {sep}"
     dest = picked.address if picked.ip else "a controller pod " + port_phrase(picked.port)
     note = "client IP kept (eTP Local)" if etp_local else "source NATed to the node IP (eTP Cluster)"
+    if local is not None:
+        note = local_note(local)
+        rules += ["dataplane#R16"] + (["dataplane#R24"] if local.in_cluster else [])
     return Hop(
         "kube-proxy",
         svc_str,
@@ -421,6 +465,26 @@ def _kube_proxy_hop(svc: K8sObject, port: dict[str, Any], plan: EntryPlan, *, vi
         + (" (inferred from the controller workload)" if res.inferred else ""),
         details={"mode": plan.proxy_mode, "mode_source": plan.proxy_mode_source, "pod": picked.pod_name},
         rules=[*rules, "dataplane#R40"],
+        confidence="inferred",
+    )
+
+
+def _local_drop_hop(
+    local: LocalEntry, plan: EntryPlan, svc_str: str, proto: str, node_port: str, objs: list[dict[str, Any]],
+    rules: list[str],
+) -> Hop:
+    """externalTrafficPolicy Local, and the client's node runs no ready controller pod (dataplane#R23)."""
+    site = local.landing
+    return Hop(
+        "kube-proxy",
+        svc_str,
+        drop_summary(local, plan.proxy_mode, svc_str, proto, node_port),
+        outcome="timeout",
+        objects=objs,
+        decision=local.how,
+        details={"mode": plan.proxy_mode, "mode_source": plan.proxy_mode_source, "externalTrafficPolicy": "Local",
+                 "no_local_endpoint": site.name if site is not None else None},
+        rules=[*dict.fromkeys([*drop_rules(plan.proxy_mode), *rules])],
         confidence="inferred",
     )
 
@@ -459,32 +523,54 @@ def entry_hops(plan: EntryPlan, request: Request, family: str) -> list[Hop]:
     Forwarding hops keep ``status=None`` (the API fills in the final status). A hop whose outcome is
     an L4 failure (``timeout``, ``refused``) is the last one returned: the request ends there.
     """
-    key = (request.port, request.scheme, request.client_ip, family)
+    key: tuple[Any, ...] = (request.port, request.scheme, request.client_ip, family)
+    if plan.etp_local:
+        key = (*key, entry_target(request))
     tail = plan.tails.get(key)
     if tail is None:
-        tail = entry_with_faults(plan, _tail_hops(request, plan, family))
+        tail = entry_with_faults(plan, _tail_hops(request, plan, family, key))
         if len(plan.tails) >= _MAX_TAILS:
             plan.tails.clear()
+            plan.landings.clear()
         plan.tails[key] = tail
+    # The backend hops of this request are those of this controller (tracer.engine.services.nodeplane).
+    origin, services = plan.origin, plan.services
+    if origin is not None and services is not None:
+        if plan.etp_local:
+            origin.landing = plan.landings.get(key)
+        services.origin = origin
     return [_browser_hop(request), _dns_hop(request, plan), *[h.copy() for h in tail]]
 
 
-def _tail_hops(request: Request, plan: EntryPlan, family: str) -> list[Hop]:
-    """The hops after DNS: they read only the request's port, scheme and client IP."""
+def _tail_hops(request: Request, plan: EntryPlan, family: str, key: tuple[Any, ...]) -> list[Hop]:
+    """The hops after DNS: they read only the request's port, scheme and client IP (and, with
+    externalTrafficPolicy Local, the address it names)."""
     hops: list[Hop] = []
     svc = plan.service
     stype = str(svc.spec.get("type") or "ClusterIP") if svc is not None else ""
     if svc is not None and stype in ("LoadBalancer", "NodePort"):
         port = _entry_port(svc, request)
-        if stype == "LoadBalancer":
+        local = _local_entry(plan, svc, port, request, stype) if plan.etp_local and port is not None else None
+        if local is not None:
+            plan.landings[key] = local.landing.name if local.landing is not None else None
+        by_node = local is not None and local.by_node_ip
+        if stype == "LoadBalancer" and not by_node:
             hops.append(_lb_hop(svc, port, request))
+            if local is not None and hops[-1].outcome == "forward":
+                hops[-1].summary += lb_note(local)
+        elif local is not None and port is not None:
+            fallback = plan.node_addresses[0] if plan.node_addresses else "a node address"
+            number = as_int(port.get("nodePort"))
+            hops.append(node_hop(svc, port, local, fallback, str(number) if number else f"<{NODE_PORT_ALLOCATED}>"))
         else:
             hops.append(_nodeport_hop(svc, port, request, plan))
         if hops[-1].outcome != "forward" or port is None:
             return hops
         if stype == "LoadBalancer" and svc.spec.get("allocateLoadBalancerNodePorts") is False:
             return hops  # the LB reaches pods directly; no NodePort, no kube-proxy on the way in (dataplane#R4)
-        hops.append(_kube_proxy_hop(svc, port, plan, via_lb=stype == "LoadBalancer"))
+        hops.append(_kube_proxy_hop(svc, port, plan, via_lb=stype == "LoadBalancer" and not by_node, local=local))
+        if local is not None and local.cases and hops[-1].outcome == "forward":
+            add_fact(hops[-1], "cases", local.cases)  # the nodes the snapshot cannot rule out (node_outcomes)
         return hops
     host_hop = _host_entry_hop(request, plan)
     if host_hop is not None:
@@ -516,6 +602,13 @@ def _tail_hops(request: Request, plan: EntryPlan, family: str) -> list[Hop]:
     return hops
 
 
+def _local_entry(
+    plan: EntryPlan, svc: K8sObject, port: dict[str, Any], request: Request, stype: str
+) -> LocalEntry:
+    res = resolve_backend(plan.context.services, svc.namespace or "default", svc.name, as_int(port.get("port")) or 0)
+    return local_entry(plan.context.snapshot, res.endpoints, request, via_lb=stype == "LoadBalancer")
+
+
 __all__ = ["EntryPlan", "entry_failure_diagnosis", "entry_hops", "plan_entry"]
 
 
@@ -524,6 +617,8 @@ def entry_failure_diagnosis(hop: Hop) -> Diagnosis:
     faulted = fault_diagnosis(hop)
     if faulted is not None:
         return faulted
+    if hop.outcome == "timeout" and "no_local_endpoint" in hop.details:
+        return etp_local_diagnosis(hop)
     target = hop.objects[0] if hop.objects else {}
     svc = f"Service {target.get('namespace')}/{target.get('name')}" if target else "the controller's Service"
     if "dataplane#R27" in hop.rules:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..node_outcomes import finish_node_cases
 from ..result import Diagnosis, Hop, RequestTrace
 from ..services.hops import DENY_ALL_NOT_ENFORCED
 from .model import Fault, Faults, sync_period
@@ -166,6 +167,7 @@ def _deny_all_diagnosis(label: str, hop: Hop) -> Diagnosis:
 def finish_trace(result: RequestTrace) -> None:
     """The trace-level side of a fault: a request that reached a pod behind a deny-all policy answers as if the
     policy is enforced (the proxy's connect times out: 504, dataplane#R30), with the other case as a branch."""
+    finish_node_cases(result)  # the snapshot's own NetworkPolicies, traffic policies and session affinity
     pod = result.hops[-1] if result.hops else None
     if pod is None or pod.component != "pod" or pod.details.get("fault_kind") != "networkpolicy-deny-all":
         return

@@ -11,7 +11,10 @@ second against 10k Services and 50k Pods.
 
 Modules: ``ports`` (Service ports), ``resolution`` (what a reference resolves to), ``pods`` (what a
 selector can match), ``endpoints`` (where endpoints come from), ``diagnoses``, ``index`` (the
-per-engine index), ``picking`` and ``hops``.
+per-engine index), ``picking`` and ``hops``. The node side of a backend connection, for Services and
+namespaces that need it: ``nodeplane`` (the glue), ``peers`` (the controller pod that connects),
+``locality`` (internalTrafficPolicy Local), ``affinity`` (sessionAffinity ClientIP), ``networkpolicy`` and
+``labelselector``.
 """
 
 from __future__ import annotations

@@ -218,12 +218,12 @@ def _pod_hop(res: BackendResolution, picked: Endpoint, status: int | None) -> Ho
         if picked.source == "assumed"
         else ("inferred" if picked.source == "inferred" else "from-snapshot"),
     )
-    if res.fault_drop:
-        _deny_all(hop, res.fault_drop)
+    if res.fault_drop and res.node_plane is None:  # the node plane weighs the fault against the snapshot's policies
+        deny_all(hop, res.fault_drop)
     return hop
 
 
-def _deny_all(hop: Hop, label: str) -> None:
+def deny_all(hop: Hop, label: str) -> None:
     """A pod behind a networkpolicy-deny-all fault (dataplane#R26): dropped if the plugin enforces it, as built
     otherwise; tracer.engine.faults.finish_trace turns the trace's status into the enforced case."""
     hop.summary = (f"{label}: if the network plugin enforces NetworkPolicy, the controller's connection to this pod "
@@ -243,11 +243,16 @@ def backend_hops(res: BackendResolution, picked: Endpoint | None, *, via: str, s
     headless or ExternalName Services, dataplane#R6/R7). Every hop carries ``status``; the last hop is
     where the request ends (a pod that responds, or the lookup that failed).
 
-    A resolution memoised by a ServiceIndex gets its hops from that index's memo, as copies.
+    A resolution memoised by a ServiceIndex gets its hops from that index's memo, as copies. One whose Service or
+    namespace uses traffic policies, session affinity or NetworkPolicies gets them from the index's node plane
+    (tracer.engine.services.nodeplane), which knows the controller behind the request.
     """
+    plane = res.node_plane
+    if plane is not None:
+        return plane.backend_hops(res, picked, via, status)
     memo = res.hop_memo
     if memo is None:
-        return _backend_hops(res, picked, via=via, status=status)
+        return build_backend_hops(res, picked, via=via, status=status)
     # Fast path: a memo on the resolution object itself, keyed by the picked endpoint's identity.
     local = res._hops
     if local is None:
@@ -260,7 +265,7 @@ def backend_hops(res: BackendResolution, picked: Endpoint | None, *, via: str, s
     key = (res.memo_key, len(res.endpoints), pick_id, via, status)
     hops = memo.get(key)
     if hops is None:
-        hops = _backend_hops(res, picked, via=via, status=status)
+        hops = build_backend_hops(res, picked, via=via, status=status)
         if len(memo) >= HOP_MEMO_MAX:
             memo.clear()
         memo[key] = hops
@@ -269,7 +274,8 @@ def backend_hops(res: BackendResolution, picked: Endpoint | None, *, via: str, s
     return [h.copy() for h in hops]
 
 
-def _backend_hops(res: BackendResolution, picked: Endpoint | None, *, via: str, status: int | None) -> list[Hop]:
+def build_backend_hops(res: BackendResolution, picked: Endpoint | None, *, via: str, status: int | None) -> list[Hop]:
+    """The hops themselves, not memoised (:func:`backend_hops` memoises them)."""
     if via not in ("direct", "cluster-ip"):
         raise ValueError(f"via must be 'direct' or 'cluster-ip', not {via!r}")
     if res.service is None or (res.service_port is None and res.kind != "external-name"):

@@ -13,6 +13,9 @@ from ..k8s import GENERIC_POD_MAKER, POD_MAKERS, as_int, maker_template, pod_mak
 from ..k8s import selector as service_selector
 from ..snapshot import KNOWN_KINDS, K8sObject, Snapshot
 from . import diagnoses, endpoints
+from .networkpolicy import POLICY_GROUP
+from .nodeplane import NodePlane, affected
+from .peers import ControllerOrigin
 from .pods import NamespacePods, PodRecord, Workload, WorkloadsByNamespace
 from .ports import match_service_port, service_kind, service_ports
 from .resolution import BackendResolution, Endpoint, HopMemo
@@ -44,6 +47,14 @@ class ServiceIndex:
         # Hops depend only on a memoised resolution, the picked endpoint, via and status: backend_hops builds
         # them once here and hands out copies.
         self.hop_memo: HopMemo = {}
+        # Namespaces with NetworkPolicies: their resolutions go through the node plane, made on first need.
+        self.policy_namespaces = {
+            p.namespace or "default" for p in snapshot.of_kind("NetworkPolicy") if p.group == POLICY_GROUP
+        }
+        self._plane: NodePlane | None = None
+        # The controller whose request is being routed: entry_hops sets it before the data plane routes, so the
+        # node plane knows which controller pod opens the backend connection (None: a table routed on its own).
+        self.origin: ControllerOrigin | None = None
 
     def _service_names(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
         if self._services_by_ns is None or self._services_by_name is None:
@@ -76,9 +87,18 @@ class ServiceIndex:
             cached.memo_key = key
             if self.fault_drops:
                 cached.fault_drop = self.fault_drops.get(namespace)
+            svc = cached.service
+            if svc is not None and affected(svc.spec, namespace, self.policy_namespaces):
+                cached.node_plane = self.plane()
             cached.hop_memo = self.hop_memo
             self._cache[key] = cached
         return cached
+
+    def plane(self) -> NodePlane:
+        """The node plane (traffic policies, session affinity, NetworkPolicies), made on first use."""
+        if self._plane is None:
+            self._plane = NodePlane(self)
+        return self._plane
 
     # -- resolution ----------------------------------------------------------------------------
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..k8s import as_int
 from ..result import Diagnosis, Hop
 from ..snapshot import K8sObject
+
+if TYPE_CHECKING:
+    from .nodeplane import NodePlane
 
 # The hops memo of one ServiceIndex (see backend_hops): (memo key, endpoints, picked, via, status) -> hops.
 HopMemo = dict[tuple[Any, ...], list[Hop]]
@@ -56,6 +59,9 @@ class BackendResolution:
     hop_memo: HopMemo | None = field(default=None, repr=False, compare=False)
     # A networkpolicy-deny-all fault on the namespace (tracer.engine.faults): its label, shown on the pod hop.
     fault_drop: str | None = None
+    # The index's node plane when the Service or its namespace uses traffic policies, session affinity or
+    # NetworkPolicies (tracer.engine.services.nodeplane); None for every other resolution.
+    node_plane: NodePlane | None = field(default=None, repr=False, compare=False)
     # ready endpoints in kube-proxy order, computed on first use (see ready_in_order); copies start afresh
     _ready_order: list[Endpoint] | None = field(default=None, init=False, repr=False, compare=False)
     # backend_hops memo for this resolution: (id(picked), len(endpoints), via, status) -> (picked, hops)
@@ -84,6 +90,7 @@ class BackendResolution:
             self.hop_memo,
         )
         copied.fault_drop = self.fault_drop
+        copied.node_plane = self.node_plane
         return copied
 
     def ready_endpoints(self) -> list[Endpoint]:
