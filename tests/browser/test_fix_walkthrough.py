@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest_live import LiveStack, example_files
+from conftest_live import example_files
 
 try:
     from playwright.sync_api import expect
