@@ -59,6 +59,9 @@ def _facts(rt: Json) -> list[tuple[str, str]]:
             else:
                 outcome = status_text(branch.get("status"), branch.get("error"))
             facts.append(("also", f"{branch['installation']} would answer {outcome}: {branch['reason']}"))
+        else:  # node, networkpolicy, fault: the case the snapshot cannot rule out
+            outcome = status_text(branch.get("status"), branch.get("error"))
+            facts.append(("or", f"{outcome}: {branch.get('reason') or 'another case'}"))
     if r := rt.get("route"):
         facts.append(("route", f"{r['kind']} {r['namespace']}/{r['name']} {r.get('rule') or ''}".rstrip()))
     if b := rt.get("backend"):
