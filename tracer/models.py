@@ -54,6 +54,16 @@ class Workspace(models.Model):
     def is_owner(self, user: User) -> bool:
         return user.is_authenticated and self.memberships.filter(user=user, role=Membership.Role.OWNER).exists()
 
+    def can_write(self, user: User) -> bool:
+        """Owners and members submit traces, upload, apply fixes and share; read-only members only look."""
+        return user.is_authenticated and self.memberships.filter(user=user).exclude(
+            role=Membership.Role.READONLY).exists()
+
+    def role_of(self, user: User) -> str | None:
+        if not user.is_authenticated:
+            return None
+        return self.memberships.filter(user=user).values_list("role", flat=True).first()
+
     @classmethod
     def for_user(cls, user: User) -> models.QuerySet[Workspace]:
         return cls.objects.filter(memberships__user=user)
@@ -63,6 +73,7 @@ class Membership(models.Model):
     class Role(models.TextChoices):
         OWNER = "owner", "Owner"
         MEMBER = "member", "Member"
+        READONLY = "readonly", "Read-only"
 
     workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships")
@@ -74,11 +85,41 @@ class Membership(models.Model):
         ordering = ["created_at"]
 
 
+def new_invite_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Invite(models.Model):
+    """A workspace invitation: to an e-mail address, or an open link anyone logged in can accept once."""
+
+    token = models.CharField(max_length=64, unique=True, default=new_invite_token)
+    workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="invites")
+    email = models.EmailField(blank=True)  # empty: a link invite
+    role = models.CharField(max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
+
+
 def default_workspace(user: User) -> Workspace:
     """The workspace the user owns, created on first use."""
-    # "owner" sorts after "member", so -role puts owned workspaces first.
+    # Owned workspaces first, then those the user may write to, then read-only ones.
+    rank = models.Case(
+        models.When(role=Membership.Role.OWNER, then=0), models.When(role=Membership.Role.MEMBER, then=1), default=2,
+    )
     membership = (
-        Membership.objects.filter(user=user).select_related("workspace").order_by("-role", "created_at").first()
+        Membership.objects.filter(user=user).select_related("workspace").order_by(rank, "created_at").first()
     )
     if membership is not None:
         return membership.workspace
@@ -96,6 +137,7 @@ class Snapshot(models.Model):
         UPLOAD = "upload", "Upload"
         API = "api", "API"
         CLUSTER_PULL = "cluster-pull", "Cluster pull"
+        IMPORT = "import", "Imported trace"  # holds no objects: the snapshot of a trace-v1 file uploaded as is
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     workspace = models.ForeignKey(Workspace, models.CASCADE, related_name="snapshots")
