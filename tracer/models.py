@@ -377,6 +377,13 @@ class Trace(models.Model):
         return self.state in (self.State.DONE, self.State.FAILED)
 
     @property
+    def poll_ms(self) -> int:
+        """How long the page waits before asking again: often while a trace usually finishes (the result shows
+        within a poll of the engine finishing), then backing off for one stuck behind others or a broker outage."""
+        age = (timezone.now() - self.queued_at).total_seconds()
+        return 150 if age < 5 else 500 if age < 30 else 2000
+
+    @property
     def final(self) -> dict[str, Any] | None:
         if not self.result or not self.result.get("requests"):
             return None

@@ -100,6 +100,11 @@ def clean_journey(raw: Any) -> dict[str, Any]:
     Raises SpecError whose field is the spec's (``journey.idleSeconds``). The spec is kept as given, with the
     start URL and the method as the engine reads them, so the stored scenario stays what was asked.
     """
+    if isinstance(raw, Mapping) and isinstance(raw.get("start"), str):
+        try:
+            _check_url(raw["start"])  # as for a single request: a space is refused, not silently encoded
+        except SpecError as exc:
+            raise SpecError(exc.message, "journey.start") from exc
     try:
         parsed = parse_spec(raw, prefix="journey")
     except RequestError as exc:

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from unittest.mock import patch
 
 import kombu.exceptions
+from django.utils import timezone
 
 from tracer.models import Scenario, Trace
 from tracer.queue import submit_trace
@@ -56,9 +58,12 @@ class TraceCreateTestCase(BaseTestCase):
         assert self.client.post(self.url(), self.form()).status_code == 404
         assert not Trace.objects.exists()
 
-    def test_it_rejects_get(self) -> None:
+    def test_get_goes_to_the_form_and_creates_nothing(self) -> None:
         self.login(self.alice)
-        assert self.client.get(self.url()).status_code == 405
+        before = Trace.objects.count()
+        r = self.client.get(self.url())
+        assert r.status_code == 302 and r["Location"] == self.snapshot.get_absolute_url()
+        assert Trace.objects.count() == before
 
     def test_it_validates_headers_and_url(self) -> None:
         self.login(self.alice)
@@ -114,7 +119,7 @@ class TraceDetailTestCase(BaseTestCase):
             self.assertContains(r, f"/traces/{self.trace.pk}/hops/0/0/")
             self.assertContains(r, 'data-testid="download-json"')
             self.assertContains(r, 'data-testid="copy-markdown"')
-            self.assertNotContains(r, 'hx-trigger="every 1s"')
+            self.assertNotContains(r, 'hx-trigger="load delay')
 
     def test_it_checks_ownership(self) -> None:
         self.login(self.charlie)
@@ -126,17 +131,26 @@ class TraceDetailTestCase(BaseTestCase):
         trace, _ = submit_trace(snapshot=self.snapshot, request={"url": "http://x"}, options={}, user=self.alice)
         self.login(self.alice)
         r = self.client.get(trace.get_absolute_url())
-        self.assertContains(r, 'hx-trigger="every 1s"')
+        # A new trace is asked for every 150 ms: the result shows within a poll of the engine finishing.
+        self.assertContains(r, 'hx-trigger="load delay:150ms"')
         r = self.client.get(f"/traces/{trace.pk}/status/", headers={"HX-Request": "true"})
         assert r.status_code == 200
-        self.assertContains(r, 'hx-trigger="every 1s"')
+        self.assertContains(r, 'hx-trigger="load delay:150ms"')
         assert b"<html" not in r.content
+
+    def test_polling_backs_off_for_a_trace_that_waits(self) -> None:
+        trace, _ = submit_trace(snapshot=self.snapshot, request={"url": "http://x"}, options={}, user=self.alice)
+        self.login(self.alice)
+        Trace.objects.filter(pk=trace.pk).update(queued_at=timezone.now() - timedelta(seconds=10))
+        self.assertContains(self.client.get(trace.get_absolute_url()), 'hx-trigger="load delay:500ms"')
+        Trace.objects.filter(pk=trace.pk).update(queued_at=timezone.now() - timedelta(minutes=5))
+        self.assertContains(self.client.get(trace.get_absolute_url()), 'hx-trigger="load delay:2000ms"')
 
     def test_finished_status_stops_polling_with_286(self) -> None:
         self.login(self.bob)
         r = self.client.get(f"/traces/{self.trace.pk}/status/", headers={"HX-Request": "true"})
         assert r.status_code == 286
-        assert b'hx-trigger="every 1s"' not in r.content
+        assert b'hx-trigger="load delay' not in r.content
         assert b'data-testid="flow-svg"' in r.content
 
     def test_failed_trace_shows_the_error(self) -> None:

@@ -18,7 +18,6 @@ from tracer.fixing import FixError, apply_fix
 from tracer.models import Trace
 
 from .common import AuthedRequest, base_context, get_trace_for_user
-from .traces import BROKER_DOWN
 
 
 @login_required
@@ -35,8 +34,6 @@ def trace_fix(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
     except FixError as exc:
         messages.error(request, f"The fix cannot be applied: {exc}")
         return redirect(trace)
-    if applied.published is False:
-        messages.warning(request, BROKER_DOWN)
     return redirect(reverse("tracer-trace-compare", args=[applied.trace.id]))
 
 

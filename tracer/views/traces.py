@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
@@ -34,16 +34,16 @@ def _hop_url(trace: Trace) -> HopUrl:
 
 
 def _announce(request: AuthedRequest, published: bool | None) -> None:
-    if published is False:
-        messages.warning(request, BROKER_DOWN)
-    else:
-        messages.info(request, "Queued; the worker picks it up in a moment.")
+    """Nothing to flash: the page's status partial says queued, running or broker down, and is replaced by the
+    result when it is done (a flash message would stay above the finished result)."""
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def trace_create(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
     snapshot = get_snapshot_for_user(request, snapshot_id)
+    if request.method == "GET":  # reloading a form-error page, or a bookmarked URL: the form lives there
+        return redirect(snapshot)
     if request.POST.get("journey_document"):
         return _trace_journey_document(request, snapshot, request.POST["journey_document"])
     form = ScenarioForm(request.POST)
