@@ -65,6 +65,8 @@ def apply_fix(trace: Trace, r: int, d: int, user: User | None) -> AppliedFix:
 
 
 def _apply_fix(trace: Trace, r: int, d: int, user: User | None) -> AppliedFix:
+    if trace.snapshot.source == Snapshot.Source.IMPORT:
+        raise FixError("this trace was imported from a file without its manifests; re-run it on a snapshot first")
     diagnosis = fix_of(trace, r, d)
     try:
         patches = patches_of(diagnosis)

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from tracer.views import accounts, api, fixes, profiles, rules, share, snapshots, traces
+from tracer.views import accounts, api, fixes, imports, profiles, rules, share, snapshots, traces
 
 urlpatterns = [
     path("", accounts.home, name="tracer-home"),
@@ -21,6 +21,7 @@ urlpatterns = [
     path("snapshots/<uuid:snapshot_id>/profiles/", profiles.profile_save, name="tracer-profile-save"),
     # /traces/
     path("traces/", traces.trace_list, name="tracer-traces"),
+    path("traces/import/", imports.trace_import, name="tracer-trace-import"),
     path("traces/<uuid:trace_id>/", traces.trace_detail, name="tracer-trace"),
     path("traces/<uuid:trace_id>/status/", traces.trace_status, name="tracer-trace-status"),
     path("traces/<uuid:trace_id>/hops/<int:r>/<int:i>/", traces.trace_hop, name="tracer-trace-hop"),
