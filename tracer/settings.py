@@ -226,4 +226,7 @@ TRACER_RUNNING_STALE_SECONDS = env_int("TRACER_RUNNING_STALE_SECONDS", CELERY_TA
 TRACER_SWEEP_INTERVAL = env_float("TRACER_SWEEP_INTERVAL", 30.0)
 # Test hook: the task sleeps this long before storing its result, so a test can kill the worker mid-task.
 TRACER_TASK_DELAY_SECONDS = env_float("TRACER_TASK_DELAY_SECONDS", 0.0)
+# How long the trace page and its status poll wait server-side for a young trace to finish (a short long-poll).
+TRACER_PAGE_WAIT_SECONDS = env_float("TRACER_PAGE_WAIT_SECONDS", 0.3)
+TRACER_STATUS_WAIT_SECONDS = env_float("TRACER_STATUS_WAIT_SECONDS", 0.5)
 TRACER_ENGINE_CACHE_SIZE = env_int("TRACER_ENGINE_CACHE_SIZE", 8)

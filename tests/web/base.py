@@ -83,6 +83,9 @@ def run_trace_now(
 @override_settings(
     PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
     SECURE_SSL_REDIRECT=False,
+    # The trace page's short long-poll (views.traces.wait_for_finish) would only slow tests of queued traces.
+    TRACER_PAGE_WAIT_SECONDS=0.0,
+    TRACER_STATUS_WAIT_SECONDS=0.0,
     STORAGES={
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -44,3 +44,41 @@ class TracePageBugTests(BaseTestCase):
             assert exc.field == "journey.start" and "space" in exc.message
         else:
             raise AssertionError("a start URL with a space was accepted")
+
+
+class WaitForFinishTests(BaseTestCase):
+    def test_a_finished_trace_is_not_waited_for(self) -> None:
+        import time
+
+        from tracer.views.traces import wait_for_finish
+
+        trace = self.make_trace()
+        start = time.monotonic()
+        wait_for_finish(trace, 2.0)
+        assert time.monotonic() - start < 0.1
+
+    def test_a_queued_trace_is_waited_for_at_most_the_budget(self) -> None:
+        import time
+
+        from tracer.queue import submit_trace
+        from tracer.views.traces import wait_for_finish
+
+        trace, _ = submit_trace(snapshot=self.snapshot, request={"url": "http://x"}, options={}, user=self.alice)
+        start = time.monotonic()
+        wait_for_finish(trace, 0.2)
+        assert 0.2 <= time.monotonic() - start < 0.6 and trace.state == Trace.State.QUEUED
+
+    def test_a_long_queued_trace_is_not_waited_for(self) -> None:
+        import time
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from tracer.queue import submit_trace
+        from tracer.views.traces import wait_for_finish
+
+        trace, _ = submit_trace(snapshot=self.snapshot, request={"url": "http://x"}, options={}, user=self.alice)
+        trace.queued_at = timezone.now() - timedelta(minutes=2)
+        start = time.monotonic()
+        wait_for_finish(trace, 2.0)
+        assert time.monotonic() - start < 0.1

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -27,6 +29,20 @@ from tracer.request_spec import SpecError, clean_journey
 from .common import AuthedRequest, base_context, current_workspace, get_snapshot_for_user, get_trace_for_user
 
 BROKER_DOWN = "Queued; the worker will run it when the broker is back."
+
+
+def wait_for_finish(trace: Trace, budget_s: float, step_s: float = 0.025) -> None:
+    """Wait up to ``budget_s`` for a trace queued less than 30 s ago to finish, checking its state every
+    ``step_s``; reload it when it did. A long-queued trace (a broker outage, a busy worker) is not waited for."""
+    if trace.is_finished or budget_s <= 0 or (timezone.now() - trace.queued_at).total_seconds() > 30:
+        return
+    deadline = time.monotonic() + budget_s
+    while time.monotonic() < deadline:
+        time.sleep(step_s)
+        state = Trace.objects.filter(pk=trace.pk).values_list("state", flat=True).first()
+        if state in (Trace.State.DONE, Trace.State.FAILED):
+            trace.refresh_from_db()
+            return
 
 
 def _hop_url(trace: Trace) -> HopUrl:
@@ -94,6 +110,7 @@ def _detail_context(request: AuthedRequest, trace: Trace) -> dict[str, Any]:
 @require_GET
 def trace_detail(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
     trace = get_trace_for_user(request, trace_id)
+    wait_for_finish(trace, settings.TRACER_PAGE_WAIT_SECONDS)
     ctx = _detail_context(request, trace)
     ctx.update(
         snapshots=Snapshot.objects.filter(workspace=trace.workspace).exclude(pk=trace.snapshot_id)[:100],
@@ -111,8 +128,12 @@ def trace_detail(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
 @require_GET
 @vary_on_headers("HX-Request")
 def trace_status(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
-    """The polling partial: keeps polling while queued/running; the final one stops the poll (286)."""
+    """The polling partial: keeps polling while queued/running; the final one stops the poll (286).
+
+    A young trace is waited for here a little (a short long-poll), so its result shows within a few tens of
+    milliseconds of the worker storing it instead of up to a poll interval later."""
     trace = get_trace_for_user(request, trace_id)
+    wait_for_finish(trace, settings.TRACER_STATUS_WAIT_SECONDS)
     html = render_to_string("tracer/trace_detail.html#status", _detail_context(request, trace), request=request)
     if trace.is_finished:
         return HttpResponseStopPolling(html)
