@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from tracer.views import accounts, api, fixes, imports, profiles, rules, share, snapshots, traces
+from tracer.views import accounts, api, fixes, imports, iterate, profiles, rules, share, snapshots, traces
 
 urlpatterns = [
     path("", accounts.home, name="tracer-home"),
@@ -17,6 +17,7 @@ urlpatterns = [
     path("snapshots/<uuid:snapshot_id>/", snapshots.snapshot_detail, name="tracer-snapshot"),
     path("snapshots/<uuid:snapshot_id>/object/", snapshots.snapshot_object, name="tracer-snapshot-object"),
     path("snapshots/<uuid:snapshot_id>/diff/", snapshots.snapshot_diff, name="tracer-snapshot-diff"),
+    path("snapshots/<uuid:snapshot_id>/diff/compare/", iterate.diff_compare, name="tracer-diff-compare"),
     path("snapshots/<uuid:snapshot_id>/traces/", traces.trace_create, name="tracer-trace-create"),
     path("snapshots/<uuid:snapshot_id>/profiles/", profiles.profile_save, name="tracer-profile-save"),
     # /traces/
@@ -31,6 +32,8 @@ urlpatterns = [
     path("traces/<uuid:trace_id>/rerun/", traces.trace_rerun, name="tracer-trace-rerun"),
     path("traces/<uuid:trace_id>/fix/", fixes.trace_fix, name="tracer-trace-fix"),
     path("traces/<uuid:trace_id>/compare/", fixes.trace_compare, name="tracer-trace-compare"),
+    path("traces/<uuid:trace_id>/edit/", iterate.trace_edit, name="tracer-trace-edit"),
+    path("traces/<uuid:trace_id>/follow/", iterate.trace_follow, name="tracer-trace-follow"),
     path("traces/<uuid:trace_id>/share/", traces.share_create, name="tracer-share-create"),
     path("share/<str:token>/revoke/", traces.share_revoke, name="tracer-share-revoke"),
     # /t/<token> (share links)
@@ -49,6 +52,7 @@ urlpatterns = [
     path("api/v1/snapshots", api.snapshots, name="tracer-api-snapshots"),
     path("api/v1/snapshots/<uuid:snapshot_id>", api.snapshot_detail, name="tracer-api-snapshot"),
     path("api/v1/traces", api.traces, name="tracer-api-traces"),
+    path("api/v1/traces/import", imports.api_trace_import, name="tracer-api-trace-import"),
     path("api/v1/traces/<uuid:trace_id>", api.trace_detail, name="tracer-api-trace"),
     path("admin/", admin.site.urls),
 ]

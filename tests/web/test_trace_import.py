@@ -65,3 +65,30 @@ class TraceImportTests(BaseTestCase):
         trace = Trace.objects.get(snapshot__source=Snapshot.Source.IMPORT)
         r = self.client.post(f"/traces/{trace.id}/fix/", {"r": 1, "d": 0}, follow=True)
         assert "without its manifests" in r.content.decode()
+
+
+class ApiImportTests(BaseTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        from tracer.models import ApiToken
+
+        _, self.token = ApiToken.issue(self.alice, "t", self.workspace)
+        self.doc = engine_trace(str(EXAMPLES / "vscode-1-prefix")).to_dict()
+
+    def test_api_import_answers_201_with_the_trace(self) -> None:
+        r = self.client.post("/api/v1/traces/import?name=ci.json", json.dumps(self.doc),
+                             content_type="application/json", headers={"Authorization": f"Token {self.token}"})
+        assert r.status_code == 201, r.content
+        body = r.json()
+        assert body["state"] == "done" and body["trace"] == self.doc
+        assert Trace.objects.get(pk=body["id"]).snapshot.name == "Imported: ci.json"
+
+    def test_api_import_errors_name_the_field(self) -> None:
+        bad = dict(self.doc, requests="nope")
+        r = self.client.post("/api/v1/traces/import", json.dumps(bad), content_type="application/json",
+                             headers={"Authorization": f"Token {self.token}"})
+        assert r.status_code == 400 and r.json()["field"] == "requests"
+
+    def test_api_import_needs_a_token(self) -> None:
+        r = self.client.post("/api/v1/traces/import", json.dumps(self.doc), content_type="application/json")
+        assert r.status_code == 401

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from tracer.trace_import import MAX_IMPORT_BYTES, TraceImportError, import_trace
 
+from .api import ApiRequest, api_view, error
 from .common import AuthedRequest, base_context, current_workspace
 
 
@@ -35,3 +36,16 @@ def trace_import(request: AuthedRequest) -> HttpResponse:
     messages.success(request, f"Imported {upload.name}. It has no manifests here: re-run it on a snapshot to trace "
                               "it again.")
     return redirect(trace)
+
+
+@api_view(("POST",))
+def api_trace_import(request: ApiRequest) -> HttpResponse:
+    """POST /api/v1/traces/import: the body is a trace-v1 document; 201 with the stored trace."""
+    workspace = request.api_token.workspace
+    if not workspace.can_write(request.user):
+        return error(403, "this token's user may only read this workspace")
+    try:
+        trace = import_trace(workspace, request.user, request.GET.get("name") or "api-import.json", request.body)
+    except TraceImportError as exc:
+        return error(400, exc.message, field=exc.where or None)
+    return JsonResponse(trace.to_api(request), status=201)
