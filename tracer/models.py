@@ -359,7 +359,8 @@ class Trace(models.Model):
     claimed_by = models.CharField(max_length=200, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True)
-    # The trace this one re-runs after a fix was applied (the before of a before/after comparison).
+    # The trace this one was made from: a fix applied to it, a re-run, an edit, a followed redirect or a diff
+    # comparison (the "before" of the comparison page; the page tells the kinds apart from the data).
     before = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="after")
 
     class Meta:

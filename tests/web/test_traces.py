@@ -190,7 +190,8 @@ class TraceDetailTestCase(BaseTestCase):
         self.login(self.bob)
         r = self.client.post(f"/traces/{self.trace.pk}/rerun/", {"snapshot": str(other.pk)})
         new = Trace.objects.exclude(pk=self.trace.pk).get()
-        self.assertRedirects(r, new.get_absolute_url(), fetch_redirect_response=False)
+        # On another snapshot the re-run opens side by side with the original (tests/web/test_iterate.py).
+        self.assertRedirects(r, f"/traces/{new.pk}/compare/", fetch_redirect_response=False)
         assert new.snapshot == other and new.scenario == self.trace.scenario and new.state == "queued"
 
     def test_rerun_refuses_foreign_snapshot(self) -> None:
