@@ -3,6 +3,7 @@ share links."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -93,12 +94,30 @@ class ScenarioForm(forms.Form):
     favicon = forms.BooleanField(label="Request /favicon.ico", required=False)
     strict_tls = forms.BooleanField(label="Strict TLS (refuse a certificate that does not cover the host)", required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, url_suggestions: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._request: dict[str, Any] = {}
         self._options: dict[str, Any] = {}
         for name, field in self.fields.items():
             field.widget.attrs.setdefault("data-testid", f"scenario-{name.replace('_', '-')}")
+        # The snapshot's own hosts (http(s)://host/) as the URL's suggestions and example, not a host it lacks.
+        self.url_suggestions = list(url_suggestions or [])
+        if self.url_suggestions:
+            attrs = self.fields["url"].widget.attrs
+            attrs["list"] = "scenario-url-suggestions"
+            attrs["placeholder"] = self.url_suggestions[0]
+
+    @staticmethod
+    def initial_from_query(query: Mapping[str, str]) -> dict[str, str]:
+        """Initial values from a link to the form (``?url=...&method=...``, e.g. a route's "Trace this")."""
+        initial: dict[str, str] = {}
+        url = str(query.get("url") or "").strip()
+        if url:
+            initial["url"] = url[:2000]
+        method = str(query.get("method") or "").strip().upper()
+        if method in METHODS:
+            initial["method"] = method
+        return initial
 
     def clean_headers(self) -> list[list[str]]:
         return parse_header_lines(self.cleaned_data.get("headers") or "")
