@@ -359,6 +359,8 @@ class Trace(models.Model):
     claimed_by = models.CharField(max_length=200, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True)
+    # A name a teammate gave it ("checkout 503 during the incident"); empty: shown by its request.
+    name = models.CharField(max_length=200, blank=True)
     # The trace this one was made from: a fix applied to it, a re-run, an edit, a followed redirect or a diff
     # comparison (the "before" of the comparison page; the page tells the kinds apart from the data).
     before = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="after")
@@ -372,6 +374,11 @@ class Trace(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("tracer-trace", args=[self.id])
+
+    @property
+    def title(self) -> str:
+        """What lists and headings show: its name, else the request or journey it traced."""
+        return self.name or self.scenario.label
 
     @property
     def is_finished(self) -> bool:

@@ -4,7 +4,9 @@ Environment:
   DEBUG, SECRET_KEY (or SECRET_KEY_FILE), ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS, DATABASE_URL, REDIS_URL,
   SECURE_SSL_REDIRECT, SESSION_COOKIE_SECURE, CSRF_COOKIE_SECURE, SECURE_HSTS_SECONDS (secure defaults when
   DEBUG is off; set them to 0 to serve over plain http locally), CELERY_VISIBILITY_TIMEOUT,
-  TRACER_STALE_SECONDS, TRACER_TASK_DELAY_SECONDS (test hook), TRACER_MAX_UPLOAD_MB.
+  TRACER_STALE_SECONDS, TRACER_TASK_DELAY_SECONDS (test hook), TRACER_MAX_UPLOAD_MB,
+  EMAIL_HOST / EMAIL_BACKEND (and EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL,
+  EMAIL_TIMEOUT, DEFAULT_FROM_EMAIL: invitations are e-mailed only when one of the first two is set), TRACER_SIGNUP.
 """
 
 from __future__ import annotations
@@ -230,3 +232,30 @@ TRACER_TASK_DELAY_SECONDS = env_float("TRACER_TASK_DELAY_SECONDS", 0.0)
 TRACER_PAGE_WAIT_SECONDS = env_float("TRACER_PAGE_WAIT_SECONDS", 0.3)
 TRACER_STATUS_WAIT_SECONDS = env_float("TRACER_STATUS_WAIT_SECONDS", 0.5)
 TRACER_ENGINE_CACHE_SIZE = env_int("TRACER_ENGINE_CACHE_SIZE", 8)
+
+# Workspace invitations are e-mailed through the "default" mailer, defined only when EMAIL_HOST or EMAIL_BACKEND is
+# set; without it the workspace page shows each invitation's accept link for the owner to pass on. (MAILERS replaces
+# the EMAIL_* settings in Django 6.1, https://docs.djangoproject.com/en/6.1/topics/email/; left undefined, nothing
+# is configured and `check` stays quiet, where an empty MAILERS raises mail.W001.)
+if os.environ.get("EMAIL_HOST") or os.environ.get("EMAIL_BACKEND"):
+    _MAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+    # The SMTP backend's options (django.core.mail.backends.smtp.EmailBackend); other backends take none of them.
+    _SMTP_OPTIONS = {
+        "host": os.environ.get("EMAIL_HOST", "localhost"),
+        "port": env_int("EMAIL_PORT", 25),
+        "username": os.environ.get("EMAIL_HOST_USER", ""),
+        "password": env_secret("EMAIL_HOST_PASSWORD"),
+        "use_tls": env_bool("EMAIL_USE_TLS", False),
+        "use_ssl": env_bool("EMAIL_USE_SSL", False),
+        "timeout": env_int("EMAIL_TIMEOUT", 10),
+    }
+    MAILERS = {
+        "default": {
+            "BACKEND": _MAIL_BACKEND,
+            "OPTIONS": _SMTP_OPTIONS if _MAIL_BACKEND.endswith(".smtp.EmailBackend") else {},
+        }
+    }
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tracer@localhost")
+# Someone holding an open invitation may create an account to accept it (/signup/?invite=...); there is no
+# sign-up without one. TRACER_SIGNUP=0 turns it off: invitees then need an account made by an admin.
+TRACER_SIGNUP = env_bool("TRACER_SIGNUP", True)

@@ -15,7 +15,8 @@ class ShareTestCase(BaseTestCase):
     def test_owner_and_member_create_links(self) -> None:
         for user, visibility in ((self.alice, "workspace"), (self.bob, "public")):
             self.login(user)
-            r = self.client.post(f"/traces/{self.trace.pk}/share/", {"visibility": visibility})
+            # A public link needs the "I understand" tick (tests/web/test_teams.py covers the confirmation).
+            r = self.client.post(f"/traces/{self.trace.pk}/share/", {"visibility": visibility, "understood": "yes"})
             assert r.status_code == 302
         assert set(self.trace.share_links.values_list("visibility", flat=True)) == {"workspace", "public"}
 

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tracer.queue import PUBLISH_ERRORS
-from tracer.views.common import AuthedRequest, base_context, current_workspace
+from tracer.views.common import AuthedRequest, base_context, current_workspace, require_write
 
 from . import jobs
 from .forms import PullForm
@@ -43,6 +43,7 @@ def _progress_context(job_id: str, job: dict[str, Any]) -> dict[str, Any]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def pull_form(request: AuthedRequest) -> HttpResponse:
+    require_write(request, current_workspace(request))
     form = PullForm(request.POST or None)
     ctx = base_context(request, form=form, contexts=jobs.configured_contexts(), publish_error="")
     if request.method == "POST" and form.is_valid():

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -19,6 +20,8 @@ from tracer.models import ApiToken, Snapshot, Trace
 from tracer.queue import submit_trace
 from tracer.request_spec import SpecError, clean_journey, clean_options, clean_request
 from tracer.uploads import store_upload
+
+from .common import require_write
 
 View = Callable[..., HttpResponse]
 
@@ -49,7 +52,10 @@ def api_view(methods: tuple[str, ...]) -> Callable[[View], View]:
                 return resp
             request.api_token = token  # type: ignore[attr-defined]
             request.user = token.user
-            return view(request, *args, **kwargs)
+            try:
+                return view(request, *args, **kwargs)
+            except PermissionDenied as exc:  # a read-only member's write (common.require_write)
+                return error(403, str(exc))
 
         return wrapper
 
@@ -83,6 +89,7 @@ def snapshots(request: ApiRequest) -> HttpResponse:
         files = [_raw_body_file(request)] if request.body else []
         name = request.GET.get("name", "")
         pasted = ""
+    require_write(request, request.api_token.workspace)
     outcome = store_upload(
         workspace=request.api_token.workspace,
         user=request.api_token.user,
@@ -115,6 +122,7 @@ def traces(request: ApiRequest) -> HttpResponse:
     snap = _snapshot_for(request, data.get("snapshot"))
     if snap is None:
         return error(404, "no such snapshot", field="snapshot")
+    require_write(request, snap.workspace)
     if "journey" in data and "request" in data:
         return error(400, "give either request or journey, not both", field="journey")
     try:
