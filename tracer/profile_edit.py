@@ -60,6 +60,16 @@ def profile_documents(snapshot: Snapshot) -> list[dict[str, Any]]:
             for ns, name, file, body in rows]
 
 
+def profiles_context(snapshot: Snapshot) -> dict[str, Any]:
+    """What the snapshot page's profile section shows: the profiles, and a starter for a Service without one."""
+    docs = profile_documents(snapshot)
+    covered = {(d["namespace"], (d["selector"] or {}).get("service")) for d in docs}
+    service = snapshot.k8s_objects.filter(kind="Service").exclude(namespace="kube-system").order_by(
+        "namespace", "name").values_list("namespace", "name")
+    first = next(((ns, name) for ns, name in service if (ns, name) not in covered), ("default", "my-app"))
+    return {"profiles": docs, "profile_starter": starter_profile(*first), "profile_open": "", "profile_text": ""}
+
+
 def _parse(text: str) -> dict[str, Any]:
     try:
         snap = load([(EDIT_SOURCE, text.encode("utf-8"))])

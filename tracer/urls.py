@@ -4,11 +4,25 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from tracer.views import accounts, api, fixes, imports, iterate, profiles, rules, share, snapshots, traces
+from tracer.views import (
+    accounts,
+    api,
+    fixes,
+    imports,
+    invites,
+    iterate,
+    manage,
+    profiles,
+    routes,
+    rules,
+    share,
+    snapshots,
+    traces,
+)
 
 urlpatterns = [
     path("", accounts.home, name="tracer-home"),
-    path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
+    path("login/", invites.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # /snapshots/
     path("snapshots/", snapshots.snapshot_list, name="tracer-snapshots"),
@@ -17,9 +31,12 @@ urlpatterns = [
     path("snapshots/<uuid:snapshot_id>/", snapshots.snapshot_detail, name="tracer-snapshot"),
     path("snapshots/<uuid:snapshot_id>/object/", snapshots.snapshot_object, name="tracer-snapshot-object"),
     path("snapshots/<uuid:snapshot_id>/diff/", snapshots.snapshot_diff, name="tracer-snapshot-diff"),
+    path("snapshots/<uuid:snapshot_id>/routes/", routes.snapshot_routes, name="tracer-snapshot-routes"),
     path("snapshots/<uuid:snapshot_id>/diff/compare/", iterate.diff_compare, name="tracer-diff-compare"),
     path("snapshots/<uuid:snapshot_id>/traces/", traces.trace_create, name="tracer-trace-create"),
     path("snapshots/<uuid:snapshot_id>/profiles/", profiles.profile_save, name="tracer-profile-save"),
+    path("snapshots/<uuid:snapshot_id>/rename/", manage.snapshot_rename, name="tracer-snapshot-rename"),
+    path("snapshots/<uuid:snapshot_id>/delete/", manage.snapshot_delete, name="tracer-snapshot-delete"),
     # /traces/
     path("traces/", traces.trace_list, name="tracer-traces"),
     path("traces/import/", imports.trace_import, name="tracer-trace-import"),
@@ -35,6 +52,8 @@ urlpatterns = [
     path("traces/<uuid:trace_id>/edit/", iterate.trace_edit, name="tracer-trace-edit"),
     path("traces/<uuid:trace_id>/follow/", iterate.trace_follow, name="tracer-trace-follow"),
     path("traces/<uuid:trace_id>/share/", traces.share_create, name="tracer-share-create"),
+    path("traces/<uuid:trace_id>/delete/", manage.trace_delete, name="tracer-trace-delete"),
+    path("traces/<uuid:trace_id>/rename/", manage.trace_rename, name="tracer-trace-rename"),
     path("share/<str:token>/revoke/", traces.share_revoke, name="tracer-share-revoke"),
     # /t/<token> (share links)
     re_path(r"^t/(?P<token>[A-Za-z0-9_-]+)$", share.share_view, name="tracer-share"),
@@ -46,6 +65,13 @@ urlpatterns = [
     # workspace and tokens
     path("workspace/", accounts.workspace_page, name="tracer-workspace"),
     path("workspace/switch/", accounts.workspace_switch, name="tracer-workspace-switch"),
+    path("workspace/leave/", accounts.workspace_leave, name="tracer-workspace-leave"),
+    path("workspace/members/role/", accounts.member_role, name="tracer-member-role"),
+    path("workspace/members/remove/", accounts.member_remove, name="tracer-member-remove"),
+    path("workspace/invites/", invites.invite_create, name="tracer-invite-create"),
+    path("workspace/invites/<str:token>/revoke/", invites.invite_revoke, name="tracer-invite-revoke"),
+    path("invite/<str:token>/", invites.invite_accept, name="tracer-invite"),
+    path("signup/", invites.signup, name="tracer-signup"),
     path("tokens/", accounts.tokens, name="tracer-tokens"),
     path("tokens/<uuid:token_id>/revoke/", accounts.token_revoke, name="tracer-token-revoke"),
     # /api/v1/

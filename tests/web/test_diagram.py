@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from tracer.diagram import layout, markdown_summary, outcome_class, status_text
+from tracer.diagram import layout, outcome_class, status_text
 from tracer.engine.http_status import status_text as http_status_text
+from tracer.markdown_export import markdown_summary
 
 REQ = {
     "request": {"method": "GET", "url": "http://a/"},
@@ -39,7 +40,7 @@ def test_status_phrases_are_the_engines_rfc9110_ones() -> None:
     assert status_text(499) == "499"  # nginx's own code has no phrase
     req = {**REQ, "status": 413, "hops": [{**REQ["hops"][-1], "status": 413}]}
     assert layout(req).final_label == "413 Content Too Large"
-    assert "| 413 Content Too Large |" in markdown_summary({"requests": [req]})
+    assert "| **413 Content Too Large** (decided here) |" in markdown_summary({"requests": [req]})
 
 
 def test_layout_lanes_and_arrows() -> None:
@@ -57,6 +58,6 @@ def test_layout_lanes_and_arrows() -> None:
 
 def test_markdown_summary_escapes_cells() -> None:
     md = markdown_summary({"requests": [REQ]}, title="GET http://a/")
-    assert "| 7 | service | web | 503 Service Unavailable | no endpoints |" in md
+    assert "| 7 | service | web | **503 Service Unavailable** (decided here) | no endpoints |" in md
     # "<" is backslash-escaped (no tag for a renderer, still readable as text); ">" and "->" stay as written.
     assert "0 \\| ready" in md and "fix \\<it>" in md and "&lt;" not in md and "&gt;" not in md

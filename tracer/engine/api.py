@@ -28,7 +28,9 @@ from .options import Options
 from .profiles import AppProfile
 from .request import Request, parse_request
 from .result import Diagnosis, Hop, RequestTrace, Trace
+from .routes import list_routes
 from .snapshot import Snapshot
+from .verdicts import assign_verdicts
 
 FREEZE_OBJECTS = 20_000
 Manifests = str | bytes | Path | Snapshot | list[Any]
@@ -175,16 +177,16 @@ class Engine:
             # Dropped or refused before the controller (source ranges, no controller endpoints): the client
             # sees a socket error, not an HTTP status (dataplane#R21, #R27).
             last = front[-1]
-            return RequestTrace(
+            return assign_verdicts(RequestTrace(
                 request=req.to_dict(),
                 controller=inst.family,
                 status=None,
                 error=L4_FAILURES[last.outcome],
                 hops=front,
                 diagnoses=[entry_failure_diagnosis(last)],
-            )
+            ))
         if compiled.table is None:
-            return _not_simulated(inst, req, front)
+            return assign_verdicts(_not_simulated(inst, req, front))
         result = compiled.table.route(req)  # every data plane sets result.request from req.to_dict()
         result.controller = result.controller or inst.family
         for hop in front:
@@ -192,7 +194,7 @@ class Engine:
                 hop.status = result.status
         result.hops = front + result.hops
         finish_trace(result)  # a pod behind a deny-all fault: the enforced case, the other as a branch
-        return result
+        return assign_verdicts(result)
 
     def trace(self, request: str | dict[str, Any] | Request | JourneySpec) -> Trace:
         if isinstance(request, JourneySpec) or (isinstance(request, dict) and is_journey(request)):
@@ -235,6 +237,12 @@ class Engine:
             options=self.options.to_dict(),
             warnings=self.warnings(),
         )
+
+    def routes(self) -> list[dict[str, Any]]:
+        """One row per (installation, host, path) with the problems found without a request (tracer.engine.routes);
+        compiles every installation's table. Not memoised: callers that show it repeatedly keep the list."""
+        compiled = [(inst, self._compile(inst)) for inst in self.installations]
+        return list_routes(self.snapshot, self.options, self.context, [(i, c.table, c.entry) for i, c in compiled])
 
     def _profiles(self) -> list[AppProfile]:
         return self.context.profiles.profiles if self.context.profiles is not None else []

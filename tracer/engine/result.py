@@ -54,6 +54,9 @@ class Hop:
     details: dict[str, Any] = field(default_factory=dict)
     rules: list[str] = field(default_factory=list)
     confidence: str = "from-snapshot"  # from-snapshot | inferred | assumed
+    # What this hop did with the request: forwarded | answered | redirected | dropped | assumed; set with the
+    # request's decided_by once its hops are final (tracer.engine.verdicts).
+    verdict: str = ""
 
     def copy(self) -> Hop:
         """A copy the caller may change (the API fills in statuses) without touching a memoised hop.
@@ -78,6 +81,7 @@ class Hop:
         h.details = {**self.details}
         h.rules = [*self.rules]
         h.confidence = self.confidence
+        h.verdict = self.verdict
         return h
 
     def to_dict(self) -> dict[str, Any]:
@@ -86,6 +90,7 @@ class Hop:
             "name": self.name,
             "status": self.status,
             "outcome": self.outcome,
+            "verdict": self.verdict,
             "summary": self.summary,
             "objects": self.objects,
             "decision": self.decision,
@@ -141,6 +146,8 @@ class RequestTrace:
     upstream: dict[str, Any] | None = None
     response_headers: dict[str, Any] = field(default_factory=dict)
     hops: list[Hop] = field(default_factory=list)
+    # The index in ``hops`` of the hop whose decision determined the answer (tracer.engine.verdicts).
+    decided_by: int | None = None
     diagnoses: list[Diagnosis] = field(default_factory=list)
     branches: list[dict[str, Any]] = field(default_factory=list)
     split: list[dict[str, Any]] = field(default_factory=list)
@@ -172,6 +179,7 @@ class RequestTrace:
             "upstream": self.upstream,
             "response_headers": self.response_headers,
             "hops": [h.to_dict() for h in self.hops],
+            "decided_by": self.decided_by,
             "diagnoses": [d.to_dict() for d in self.diagnoses],
             "branches": self.branches,
             "split": self.split,

@@ -11,13 +11,14 @@ from django.views.decorators.http import require_http_methods
 from tracer.trace_import import MAX_IMPORT_BYTES, TraceImportError, import_trace
 
 from .api import ApiRequest, api_view, error
-from .common import AuthedRequest, base_context, current_workspace
+from .common import AuthedRequest, base_context, current_workspace, require_write
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def trace_import(request: AuthedRequest) -> HttpResponse:
     workspace = current_workspace(request)
+    require_write(request, workspace)
     ctx = base_context(request, error=None, max_mb=MAX_IMPORT_BYTES // (1024 * 1024))
     if request.method == "GET":
         return render(request, "tracer/trace_import.html", ctx)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
@@ -11,27 +10,19 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from tracer.models import Snapshot
-from tracer.profile_edit import ProfileError, profile_documents, save_profile, starter_profile
+from tracer.profile_edit import ProfileError, profiles_context, save_profile
 
-from .common import AuthedRequest, base_context, get_snapshot_for_user
+from .common import AuthedRequest, base_context, get_snapshot_for_user, require_write
+from .snapshots import detail_context
 
 MAX_PROFILE_TEXT = 256 * 1024
-
-
-def profiles_context(snapshot: Snapshot) -> dict[str, Any]:
-    docs = profile_documents(snapshot)
-    covered = {(d["namespace"], (d["selector"] or {}).get("service")) for d in docs}
-    service = snapshot.k8s_objects.filter(kind="Service").exclude(namespace="kube-system").order_by(
-        "namespace", "name").values_list("namespace", "name")
-    first = next(((ns, name) for ns, name in service if (ns, name) not in covered), ("default", "my-app"))
-    return {"profiles": docs, "profile_starter": starter_profile(*first), "profile_open": "", "profile_text": ""}
 
 
 @login_required
 @require_POST
 def profile_save(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
     snapshot = get_snapshot_for_user(request, snapshot_id)
+    require_write(request, snapshot.workspace)
     original = request.POST.get("original", "").strip()
     text = request.POST.get("yaml", "")
     try:
@@ -39,8 +30,6 @@ def profile_save(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
             raise ProfileError(f"the profile is larger than {MAX_PROFILE_TEXT // 1024} KiB")
         copy = save_profile(snapshot, original, text, request.user)
     except ProfileError as exc:
-        from .snapshots import detail_context  # the page's own context (this module is imported by it)
-
         ctx = detail_context(request, snapshot) if not request.htmx else base_context(
             request, snapshot=snapshot, **profiles_context(snapshot))
         ctx.update(profile_error=f"The profile was not saved: {exc}", profile_open=original or "new", profile_text=text)

@@ -15,13 +15,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
+from tracer.compare import outcome_changes
 from tracer.forms import ScenarioForm
 from tracer.models import Snapshot, Trace
 from tracer.presenters import diff_snapshots, yaml_lines
+from tracer.profile_edit import profiles_context
+from tracer.snapshot_routes import routes_view, url_suggestions
 from tracer.uploads import store_upload
 
-from .common import AuthedRequest, base_context, current_workspace, get_snapshot_for_user
-from .profiles import profiles_context
+from .common import AuthedRequest, base_context, current_workspace, get_snapshot_for_user, require_write
 
 OBJECTS_PER_PAGE = 100
 JOURNEYS_SHOWN = 50
@@ -40,6 +42,7 @@ def snapshot_list(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def upload(request: AuthedRequest) -> HttpResponse:
     ctx = base_context(request, errors=[], name="", pasted="", namespace="")
+    require_write(request, ctx["workspace"])
     if request.method == "POST":
         name = request.POST.get("name", "")
         pasted = request.POST.get("pasted", "")
@@ -91,7 +94,8 @@ def detail_context(request: AuthedRequest, snapshot: Snapshot, *, partial: bool 
         return ctx
     ctx.update(
         **profiles_context(snapshot),
-        form=ScenarioForm(),
+        form=ScenarioForm(initial=ScenarioForm.initial_from_query(request.GET), url_suggestions=url_suggestions(snapshot)),
+        routes=routes_view(snapshot, request.GET),
         traces=Trace.objects.filter(snapshot=snapshot).select_related("scenario")[:20],
         others=Snapshot.objects.filter(workspace=snapshot.workspace).exclude(pk=snapshot.pk)[:50],
         journeys=[
@@ -134,12 +138,16 @@ def snapshot_object(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
 
 @login_required
 @require_GET
+@vary_on_headers("HX-Request")
 def snapshot_diff(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
+    """The objects two snapshots differ in; with ``outcomes=1`` also the saved scenarios whose outcome differs
+    (run here, within a budget; htmx asks for that section on its own once the page is shown)."""
     snapshot = get_snapshot_for_user(request, snapshot_id)
     others = Snapshot.objects.filter(workspace=snapshot.workspace).exclude(pk=snapshot.pk)
     other_id = request.GET.get("other", "")
     other = None
     diff = None
+    outcomes = None
     if other_id:
         try:
             other = others.filter(pk=UUID(other_id)).first()
@@ -154,9 +162,16 @@ def snapshot_diff(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
                 ),
                 status=404,
             )
+        if request.GET.get("outcomes"):
+            outcomes = outcome_changes(snapshot, other)
+            if request.htmx:
+                ctx = base_context(request, snapshot=snapshot, other=other, outcomes=outcomes,
+                                   can_write=snapshot.workspace.can_write(request.user))
+                return render(request, "tracer/snapshot_diff.html#outcomes", ctx)
         diff = diff_snapshots(snapshot, other)
     return render(
         request,
         "tracer/snapshot_diff.html",
-        base_context(request, snapshot=snapshot, other=other, others=others[:100], diff=diff),
+        base_context(request, snapshot=snapshot, other=other, others=others[:100], diff=diff, outcomes=outcomes,
+                     can_write=snapshot.workspace.can_write(request.user)),
     )

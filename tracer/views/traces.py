@@ -25,8 +25,16 @@ from tracer.models import ShareLink, Snapshot, Trace
 from tracer.presenters import HopUrl, hop_context, trace_context
 from tracer.queue import submit_trace
 from tracer.request_spec import SpecError, clean_journey
+from tracer.trace_filters import STATUS_CLASSES, TraceFilters, hosts_of
 
-from .common import AuthedRequest, base_context, current_workspace, get_snapshot_for_user, get_trace_for_user
+from .common import (
+    AuthedRequest,
+    base_context,
+    current_workspace,
+    get_snapshot_for_user,
+    get_trace_for_user,
+    require_write,
+)
 
 BROKER_DOWN = "Queued; the worker will run it when the broker is back."
 
@@ -60,6 +68,7 @@ def trace_create(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
     snapshot = get_snapshot_for_user(request, snapshot_id)
     if request.method == "GET":  # reloading a form-error page, or a bookmarked URL: the form lives there
         return redirect(snapshot)
+    require_write(request, snapshot.workspace)
     if request.POST.get("journey_document"):
         return _trace_journey_document(request, snapshot, request.POST["journey_document"])
     form = ScenarioForm(request.POST)
@@ -90,11 +99,26 @@ def _trace_journey_document(request: AuthedRequest, snapshot: Snapshot, name: st
 
 @login_required
 @require_GET
+@vary_on_headers("HX-Request")
 def trace_list(request: AuthedRequest) -> HttpResponse:
+    """The workspace's traces, filtered (tracer/trace_filters.py). An htmx request (the filter form, the pager,
+    the poll) gets the rows partial, which polls while a row on its page is queued or running; the first
+    answer with none pending stops the poll (286)."""
     workspace = current_workspace(request)
-    traces = Trace.objects.filter(workspace=workspace).select_related("scenario", "snapshot")
+    filters = TraceFilters.from_query(request.GET)
+    traces = filters.apply(Trace.objects.filter(workspace=workspace).select_related("scenario", "snapshot"))
     page = Paginator(traces, 50).get_page(request.GET.get("page"))
-    return render(request, "tracer/trace_list.html", base_context(request, page=page))
+    pending = any(not t.is_finished for t in page.object_list)
+    ctx = base_context(request, page=page, filters=filters, pending=pending)
+    if request.htmx:
+        html = render(request, "tracer/trace_list.html#rows", ctx)
+        return html if pending else HttpResponseStopPolling(html.content)
+    ctx.update(
+        status_classes=STATUS_CLASSES,
+        hosts=hosts_of(workspace),
+        snapshots=Snapshot.objects.filter(workspace=workspace).only("id", "name")[:200],
+    )
+    return render(request, "tracer/trace_list.html", ctx)
 
 
 def _detail_context(request: AuthedRequest, trace: Trace) -> dict[str, Any]:
@@ -216,8 +240,10 @@ def trace_md(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
 @login_required
 @require_POST
 def trace_rerun(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
-    """Run the same scenario on another snapshot (or the same one again) of the trace's workspace."""
+    """Run the same scenario on another snapshot (or the same one again) of the trace's workspace; the new trace
+    records this one as its original, and on another snapshot the two open side by side."""
     trace = get_trace_for_user(request, trace_id)
+    require_write(request, trace.workspace)
     target_id = request.POST.get("snapshot") or str(trace.snapshot_id)
     try:
         target = Snapshot.objects.filter(workspace=trace.workspace, pk=UUID(target_id)).first()
@@ -232,7 +258,10 @@ def trace_rerun(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
         user=request.user,
         scenario=trace.scenario,
     )
+    Trace.objects.filter(pk=new.pk).update(before=trace)
     _announce(request, published)
+    if target.pk != trace.snapshot_id:
+        return redirect(reverse("tracer-trace-compare", args=[new.id]))
     return redirect(new)
 
 
@@ -240,8 +269,11 @@ def trace_rerun(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
 @require_POST
 def share_create(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
     trace = get_trace_for_user(request, trace_id)
+    require_write(request, trace.workspace)
     form = ShareForm(request.POST)
     visibility = form.cleaned_data["visibility"] if form.is_valid() else ShareLink.Visibility.WORKSPACE
+    if visibility == ShareLink.Visibility.PUBLIC and not request.POST.get("understood"):
+        return render(request, "tracer/share_confirm.html", base_context(request, trace=trace))
     if visibility == ShareLink.Visibility.WORKSPACE:
         link = trace.share_link(request.user)
     else:
@@ -260,6 +292,7 @@ def share_revoke(request: AuthedRequest, token: str) -> HttpResponse:
     )
     if link is None:
         raise Http404("no such share link")
+    require_write(request, link.trace.workspace)
     ShareLink.objects.filter(pk=link.pk).update(revoked_at=timezone.now())
     messages.success(request, "Share link revoked; it now answers 404.")
     return redirect(f"{link.trace.get_absolute_url()}#share")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..request import parse_request
 from ..result import Diagnosis, Hop, RequestTrace
+from ..verdicts import assign_verdicts
 from .assets import kind_of, mixed_content_action, refusal, upgraded_url
 from .cookies import CookieJar
 from .idle import idle_cut
@@ -80,6 +81,7 @@ class JourneyRunner:
     def _record(self, rt: RequestTrace, cause: str, parent: int | None, cookies: list[str]) -> RequestTrace:
         rt.step = {"index": len(self.requests) + 1, "cause": cause, "parent": parent}
         rt.cookies_sent = list(cookies)
+        assign_verdicts(rt)  # again: the browser may have ended it (strictTLS), or never sent it (mixed content)
         self.requests.append(rt)
         return rt
 
@@ -173,6 +175,7 @@ class JourneyRunner:
                 rt.error = "websocket-closed"
                 rt.close_code = ABNORMAL_CLOSURE
                 cut.hop.outcome = "websocket-closed"
+                assign_verdicts(rt)  # the hop that cuts the idle socket decides now
                 rt.add_diagnosis(cut.diagnosis(ws_url, self.spec.idle_seconds))
         rt.websocket = _socket(outcome)
 

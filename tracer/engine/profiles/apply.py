@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..result import Hop
-from ..services.hops import APP_ASSUMED
+from ..services.hops import split_app_assumption
 from .model import Answer
 
 # A refused connection as the pod hop reports it; the controller then answers 502 (dataplane#R25).
@@ -26,7 +26,7 @@ def merge_headers(into: dict[str, Any], headers: list[tuple[str, str]]) -> None:
 
 def profile_pod_hop(hop: Hop, answer: Answer) -> None:
     """Turn the (copied) pod hop into one that names the profile and the route that answered."""
-    summary = hop.summary.removesuffix(APP_ASSUMED)
+    summary, _ = split_app_assumption(hop.summary)
     label = answer.profile.label
     if answer.refused:
         hop.summary = f"{summary}; {label}: {answer.why}"

@@ -12,6 +12,10 @@ from .resolution import BackendResolution, Endpoint, order_key
 
 # How a pod hop ends when no AppProfile says what the app answers (tracer.engine.profiles replaces it).
 APP_ASSUMED = "; no app profile: assumed the app answers 200"
+# The same for a WebSocket handshake: an app behind an ingress-nginx location accepts the upgrade it was
+# sent (ingress-nginx#8.2; RFC 6455 section 4.2.2: the server answers 101 Switching Protocols).
+APP_ASSUMED_UPGRADE = "; no app profile: assumed the app accepts the WebSocket upgrade and answers 101"
+APP_ASSUMED_SUFFIXES = (APP_ASSUMED, APP_ASSUMED_UPGRADE)
 HOP_MEMO_MAX = 50_000  # per ServiceIndex; cleared when full
 LOCAL_HOP_MEMO_MAX = 64  # per resolution: endpoints x statuses x via
 DENY_ALL_NOT_ENFORCED = "if the network plugin does not enforce NetworkPolicy"
@@ -20,6 +24,19 @@ DENY_ALL_NOT_ENFORCED = "if the network plugin does not enforce NetworkPolicy"
 def chain_suffix(text: str) -> str:
     """First 16 chars of base32(sha256(text)): the iptables chain hash (dataplane#R60)."""
     return base64.b32encode(hashlib.sha256(text.encode()).digest()).decode()[:16]
+
+
+def app_assumption(status: int | None) -> str:
+    """The suffix a pod hop without an app profile ends with: the answer assumed for ``status``."""
+    return APP_ASSUMED_UPGRADE if status == 101 else APP_ASSUMED
+
+
+def split_app_assumption(summary: str) -> tuple[str, str]:
+    """A pod hop's summary without its app-assumption suffix, and that suffix ("" when the app's answer is known)."""
+    for suffix in APP_ASSUMED_SUFFIXES:
+        if summary.endswith(suffix):
+            return summary.removesuffix(suffix), suffix
+    return summary, ""
 
 
 def _confidence(res: BackendResolution) -> str:
@@ -204,7 +221,7 @@ def _pod_hop(res: BackendResolution, picked: Endpoint, status: int | None) -> Ho
     if isinstance(target, str):
         resolved = picked.port if picked.port is not None else "not declared by any container in the snapshot"
         summary += f"; container port {target!r} = {resolved}"
-    summary += APP_ASSUMED
+    summary += app_assumption(status)
     hop = Hop(
         "pod",
         f"{res.namespace}/{pod_name}",

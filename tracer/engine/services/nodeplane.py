@@ -15,7 +15,7 @@ from ..k8s import as_int, selector, template_labels
 from ..node_outcomes import add_fact
 from ..result import Hop
 from .affinity import bypassed, client_ip_timeout, facts, through_kube_proxy
-from .hops import APP_ASSUMED, DENY_ALL_NOT_ENFORCED, build_backend_hops, chain_suffix, deny_all
+from .hops import DENY_ALL_NOT_ENFORCED, build_backend_hops, chain_suffix, deny_all, split_app_assumption
 from .locality import Locality, localize
 from .networkpolicy import FAULT_POLICY, PolicyIndex, Target, Verdict
 from .peers import ControllerClient, ControllerOrigin, ControllerPod, unknown_client
@@ -208,9 +208,8 @@ class NodePlane:
 
 def _with_note(summary: str, note: str) -> str:
     """Add to a pod hop's summary before the app-profile suffix, which tracer.engine.profiles replaces."""
-    if summary.endswith(APP_ASSUMED):
-        return summary.removesuffix(APP_ASSUMED) + note + APP_ASSUMED
-    return summary + note
+    body, suffix = split_app_assumption(summary)
+    return body + note + suffix
 
 
 def _np_facts(verdict: Verdict, **more: Any) -> dict[str, Any]:

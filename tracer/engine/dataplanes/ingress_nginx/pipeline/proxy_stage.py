@@ -80,6 +80,11 @@ def proxy(s: RouteState, loc: Location, ann: IngressAnnotations) -> int:
     summary = f"proxied to {pick.endpoint.address} ({backend.ref}{', canary' if backend.canary else ''})"
     if pick.via == "cluster-ip":
         summary = f"proxied to the ClusterIP of {backend.ref} (service-upstream)"
+    if s.hdrs.get("upgrade", "").lower() == "websocket":
+        # No profile says what the app answers: nginx passed the Upgrade on (#8.2), so the app is assumed to accept
+        # the handshake with 101 Switching Protocols (RFC 6455 section 4.2.2), as a WebSocket endpoint does.
+        return s.respond(101, summary + "; the WebSocket upgrade is assumed accepted", "ingress-nginx#8.5",
+                         outcome="forward", generated=False)
     return s.respond(200, summary, "ingress-nginx#8.5", outcome="forward", generated=False)
 
 
