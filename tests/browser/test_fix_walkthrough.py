@@ -112,3 +112,17 @@ def test_app_profile_edited_on_the_snapshot_page(people: Any, shot: Shot) -> Non
     expect(alice.get_by_test_id("derivation")).to_contain_text("app profile")
     shot(alice, "25-profile-saved")
     assert not people.page_errors, people.page_errors
+
+
+@pytest.mark.usefixtures("stack")
+def test_upload_error_hides_the_progress_row(people: Any, tmp_path: Path) -> None:
+    """Issue 9 bug: "Loading the manifests…" stayed under the error because .progress-row's display beat [hidden]."""
+    alice = people.login("alice")
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("apiVersion: v1\nkind: Service\nmetadata: {name: [unclosed\n")
+    alice.goto("/snapshots/upload/")
+    alice.get_by_test_id("upload-files").set_input_files([str(bad)])
+    alice.get_by_test_id("upload-submit").click()
+    expect(alice.get_by_test_id("upload-error").first).to_be_visible()
+    expect(alice.locator("#upload-progress-row")).to_be_hidden()
+    assert not people.page_errors, people.page_errors
