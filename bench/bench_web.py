@@ -127,7 +127,7 @@ def prepare(stack: LiveStack) -> tuple[str, str, str]:
     assert done["state"] == "done", done
     session = WebSession(stack.base)
     session.login(*OWNER)
-    page = session.post_form(f"/traces/{trace_id}/share/", {"visibility": "public"})
+    page = session.post_form(f"/traces/{trace_id}/share/", {"visibility": "public", "understood": "yes"})
     match = re.search(r'data-visibility="public".*?value="([^"]+/t/[A-Za-z0-9_-]+)"', page.text, re.S)
     assert match, "no public share link on the trace page"
     cookie = f"sessionid={session.cookie('sessionid')}"
