@@ -18,4 +18,5 @@ class InstallationsPageTestCase(BaseTestCase):
         self.assertContains(page, "owns the default IngressClass nginx")
         self.assertContains(page, 'data-testid="other-controllers"')
         self.assertContains(page, "ingress-nginx (ingress-internal/internal-controller) would answer <strong>404 Not Found")
-        self.assertContains(page, "traefik (class traefik) would answer <strong>not simulated")
+        # Traefik is simulated (the traefik family): it serves only /traefik on this host.
+        self.assertContains(page, "traefik (class traefik) would answer <strong>404 Not Found")

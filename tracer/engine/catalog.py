@@ -22,9 +22,10 @@ DIAGNOSES_FILE = RULES_DIR / "diagnoses.md"
 
 RULE_FAMILIES: dict[str, str] = {
     "ingress-nginx": "ingress-nginx controller",
-    "k8s-routing": "Kubernetes Ingress routing (portable)",
+    "k8s-routing": "Kubernetes Ingress and Gateway API routing (portable)",
     "dataplane": "Kubernetes dataplane",
     "browser": "What the browser does between requests",
+    "traefik": "Traefik 1.7, v2 and v3",
 }
 
 # The section part of an id in each family: "3.5" or "0"; "I-22", "C-4" or "U-1"; "R21".
@@ -33,6 +34,7 @@ SECTION_PATTERNS: dict[str, str] = {
     "k8s-routing": r"[A-Z]-\d+",
     "dataplane": r"R\d+",
     "browser": r"B\d+",
+    "traefik": r"T\d+",
 }
 _SECTION = {family: re.compile(pattern) for family, pattern in SECTION_PATTERNS.items()}
 _HEADING = re.compile(r"^###\s+(\S+)\s+—\s+(.+?)\s*$")

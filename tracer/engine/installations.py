@@ -16,7 +16,9 @@ from typing import Any
 
 from .dataplanes import FAMILIES
 from .dataplanes.ingress_nginx.flags import DEFAULT_CONTROLLER_CLASS, find_controllers
-from .k8s import LEGACY_CLASS_ANNOTATION, default_ingress_class, pod_template
+from .dataplanes.traefik.detect import TRAEFIK_FAMILIES, implied_family, provider_class
+from .dataplanes.traefik.detect import image_family as traefik_image_family
+from .k8s import LEGACY_CLASS_ANNOTATION, default_ingress_class, pod_template, template_labels
 from .snapshot import K8sObject, Snapshot
 
 # spec.controller / controllerName values published by each project.
@@ -25,6 +27,14 @@ CLASS_CONTROLLERS: dict[str, str] = {
     "traefik.io/ingress-controller": "traefik",
     "istio.io/ingress-controller": "istio",
     "istio.io/gateway-controller": "gateway-api",
+    # GatewayClass controllerName values of the Gateway API implementations in the support matrix
+    # (tracer.engine.dataplanes.gateway_api.conformance); a GatewayClass of any other controller is simulated with
+    # the same portable Gateway API semantics, without the matrix's feature warnings.
+    "gateway.envoyproxy.io/gatewayclass-controller": "gateway-api",
+    "gateway.nginx.org/nginx-gateway-controller": "gateway-api",
+    "io.cilium/gateway-controller": "gateway-api",
+    "kgateway.dev/kgateway": "gateway-api",
+    "traefik.io/gateway-controller": "gateway-api",
 }
 # Substrings of container images that identify a controller workload of a family without IngressClass.
 IMAGE_HINTS: tuple[tuple[str, str], ...] = (
@@ -33,6 +43,7 @@ IMAGE_HINTS: tuple[tuple[str, str], ...] = (
     ("istio/proxyv2", "istio"),
 )
 NGINX_ANNOTATION_PREFIX = "nginx.ingress.kubernetes.io/"
+GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"  # on what an implementation generates (GEP-1762)
 PORTABLE = "ingress-spec"
 
 
@@ -120,7 +131,13 @@ def _images(obj: K8sObject) -> list[str]:
 
 def _image_family(obj: K8sObject) -> str | None:
     for image in _images(obj):
+        # Traefik by the image's name and tag (traefik:1.7.19 is 1.x; traefik/whoami is a demo app, not Traefik).
+        traefik = traefik_image_family(image)
+        if traefik is not None:
+            return traefik
         for hint, family in IMAGE_HINTS:
+            if family in TRAEFIK_FAMILIES:
+                continue
             if hint in image:
                 return family
     return None
@@ -161,16 +178,53 @@ def _class_installations(snapshot: Snapshot, classes: list[K8sObject], taken: se
 
 
 def _gateway_installations(snapshot: Snapshot) -> list[Installation]:
-    out = []
+    """One installation per GatewayClass controllerName (the controller runs every class naming it, as with
+    IngressClasses sharing spec.controller), holding its classes and their Gateways (k8s-routing#G-1). Gateways whose
+    class is not in the snapshot form an assumed installation per class name; its ``controller`` is that name,
+    which the gateway-api table reads the same way."""
+    gateways: dict[str, list[K8sObject]] = {}
+    for gw in snapshot.of_kind("Gateway"):
+        gateways.setdefault(str(gw.spec.get("gatewayClassName") or ""), []).append(gw)
+    by_controller: dict[str, list[K8sObject]] = {}
     for gc in snapshot.of_kind("GatewayClass"):
-        value = str(gc.spec.get("controllerName") or "")
-        out.append(
-            Installation(
-                "gateway-api", f"gateway-api (GatewayClass {gc.name})", value, objects=[gc],
-                reason=f"GatewayClass {gc.name} with controllerName {value or 'unset'}",
-            )
-        )
+        by_controller.setdefault(str(gc.spec.get("controllerName") or ""), []).append(gc)
+    if by_controller:
+        # Imported here: the family's package loads only for snapshots that hold GatewayClasses.
+        from .dataplanes.gateway_api.conformance import implementation_for
+    out = []
+    for value, owned in by_controller.items():
+        names = [gc.name for gc in owned]
+        impl = implementation_for(value)
+        served = [gw for name in names for gw in gateways.pop(name, [])]
+        what = f"GatewayClass {', '.join(names)} with controllerName {value or 'unset'}"
+        out.append(Installation(
+            "gateway-api", f"gateway-api (GatewayClass {', '.join(names)})", value,
+            objects=[*owned, *served],
+            reason=what + (f" ({impl.label()} in the support matrix)" if impl else "") + f", {len(served)} Gateway(s)",
+        ))
+    for name, served in gateways.items():
+        out.append(Installation(
+            "gateway-api", f"gateway-api (GatewayClass {name or 'unset'}, assumed)", name, objects=list(served),
+            reason=f"Gateway {served[0].namespace}/{served[0].name} names GatewayClass {name or 'unset'}, which is not in "
+            "the snapshot; assumed installed, with the portable Gateway API semantics",
+            assumed=True,
+        ))
     return out
+
+
+def _gateway_proxies(snapshot: Snapshot) -> set[int]:
+    """ids of the workloads generated for Gateways (GEP-1762's ``gateway.networking.k8s.io/gateway-name`` label
+    naming a Gateway of the namespace; Istio runs them on its proxyv2 image): part of the gateway-api installation,
+    not an installation of their image's family."""
+    gateways = {(gw.namespace, gw.name) for gw in snapshot.of_kind("Gateway")}
+    if not gateways:
+        return set()
+    return {
+        id(w)
+        for kind in ("Deployment", "DaemonSet", "StatefulSet")
+        for w in snapshot.of_kind(kind)
+        if (w.namespace, (template_labels(w) or w.labels).get(GATEWAY_NAME_LABEL)) in gateways
+    }
 
 
 def _implied_nginx(snapshot: Snapshot, known_classes: set[str]) -> Installation | None:
@@ -195,6 +249,24 @@ def _implied_nginx(snapshot: Snapshot, known_classes: set[str]) -> Installation 
     return None
 
 
+def _traefik_installations(snapshot: Snapshot, found: list[Installation]) -> None:
+    """Traefik installations claim Ingresses by their provider's ingressClass option (traefik#T1, #T35): with the
+    option empty, class-less Ingresses and the annotation value traefik. A Traefik the snapshot's IngressRoutes or
+    Traefik-annotated Ingresses imply is assumed when none is found."""
+    if not any(i.family in TRAEFIK_FAMILIES for i in found):
+        implied = implied_family(snapshot)
+        if implied is not None:
+            family, why, objects = implied
+            found.append(Installation(
+                family, f"{family} (assumed)", "traefik.io/ingress-controller" if family == "traefik" else "",
+                objects=objects, reason=f"{why}, and no Traefik is in the snapshot; assumed one with its default "
+                "settings (traefik#T34)", assumed=True,
+            ))
+    for inst in found:
+        if inst.family in TRAEFIK_FAMILIES:
+            inst.ingress_class, inst.watch_without_class = provider_class(snapshot, inst.family, inst.workload)
+
+
 def find_installations(snapshot: Snapshot) -> list[Installation]:
     """Every controller installation, those that serve Ingresses first; the portable Ingress semantics stand
     in when nothing identifies a controller."""
@@ -207,15 +279,22 @@ def find_installations(snapshot: Snapshot) -> list[Installation]:
     if implied is not None and not any(i.family == "ingress-nginx" for i in found):
         found.append(implied)
     families = {i.family for i in found}
+    proxies = _gateway_proxies(snapshot)
     for kind in ("Deployment", "DaemonSet", "StatefulSet"):
         for w in snapshot.of_kind(kind):
             family = _image_family(w)
-            if family is not None and family not in families and all(i.workload is not w for i in found):
+            if (family is not None and family not in families and all(i.workload is not w for i in found)
+                    and id(w) not in proxies):
                 found.append(Installation(family, f"{family} ({w.namespace}/{w.name})", workload=w, objects=[w],
                                           reason=f"{w.display()} runs a {family} image"))
                 families.add(family)
-    found += _gateway_installations(snapshot)
-    if not any(i.family in ("ingress-nginx", PORTABLE) or i.classes for i in found):
+    _traefik_installations(snapshot, found)
+    gateways = _gateway_installations(snapshot)
+    found += gateways
+    # A snapshot of Gateway API objects alone needs no stand-in for Ingresses it does not have.
+    only_gateways = bool(gateways) and not snapshot.of_kind("Ingress")
+    if not only_gateways and not any(i.family in ("ingress-nginx", PORTABLE, *TRAEFIK_FAMILIES) or i.classes
+                                     for i in found):
         why = (
             "no IngressClass, GatewayClass or controller workload identifies the controller; using the portable "
             "Ingress v1 semantics" if snapshot.of_kind("Ingress") else

@@ -43,10 +43,11 @@ def trace_import(request: AuthedRequest) -> HttpResponse:
 def api_trace_import(request: ApiRequest) -> HttpResponse:
     """POST /api/v1/traces/import: the body is a trace-v1 document; 201 with the stored trace."""
     workspace = request.api_token.workspace
-    if not workspace.can_write(request.user):
+    user = request.api_token.user  # the token's user (api_view authenticated it)
+    if not workspace.can_write(user):
         return error(403, "this token's user may only read this workspace")
     try:
-        trace = import_trace(workspace, request.user, request.GET.get("name") or "api-import.json", request.body)
+        trace = import_trace(workspace, user, request.GET.get("name") or "api-import.json", request.body)
     except TraceImportError as exc:
         return error(400, exc.message, field=exc.where or None)
     return JsonResponse(trace.to_api(request), status=201)

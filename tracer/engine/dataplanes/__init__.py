@@ -11,6 +11,9 @@ from .base import DataPlane, RouteTable
 FAMILIES: dict[str, str] = {
     "ingress-nginx": "tracer.engine.dataplanes.ingress_nginx:IngressNginx",
     "ingress-spec": "tracer.engine.dataplanes.ingress_spec:IngressSpec",
+    "traefik": "tracer.engine.dataplanes.traefik:Traefik",
+    "traefik-v1": "tracer.engine.dataplanes.traefik:TraefikV1",
+    "gateway-api": "tracer.engine.dataplanes.gateway_api:GatewayApi",
 }
 
 
