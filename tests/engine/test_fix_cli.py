@@ -61,3 +61,30 @@ def test_fault_spec_from_the_command_line() -> None:
     assert bad.returncode == 2 and "pod-not-ready needs its pod" in bad.stderr
     unknown = cli("-f", str(EXAMPLES / "vscode-6-green"), "--fault", "disk-full:x")
     assert unknown.returncode == 2 and "the fault kinds are" in unknown.stderr
+
+
+def test_compare_two_snapshots_names_the_changed_request_and_where_the_paths_part() -> None:
+    """Issue 10 item 6: report 000 stage 5 against the green setup; only the WebSocket changes outcome."""
+    proc = cli("-f", str(EXAMPLES / "vscode-5-regex"), "--compare", str(EXAMPLES / "vscode-6-green"))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    changed = [line for line in lines if "CHANGED" in line]
+    assert len(changed) == 1 and "ws://" in changed[0] and "A: 404 Not Found  B: 101 Switching Protocols" in changed[0]
+    assert any(line.strip().startswith("first different hop #5: A controller") for line in lines)
+    assert lines[-1] == "1 of 5 request(s) change outcome."
+
+
+def test_compare_two_data_planes_of_one_snapshot_as_json() -> None:
+    proc = cli("-f", str(EXAMPLES / "shop"), "-r", "GET https://shop.example.com/api/items?id=3",
+               "--compare", "controller=ingress-spec", "-o", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["schema"] == "tracer/compare-v1"
+    (row,) = doc["rows"]
+    assert row["changed"] is False and row["a"] == row["b"] == "200 OK"
+    assert doc["traces"]["b"]["requests"][0]["controller"] == "ingress-spec"
+
+
+def test_compare_and_fix_do_not_mix() -> None:
+    proc = cli("-f", str(EXAMPLES / "shop"), "--compare", "controller=ingress-spec", "--fix", "all")
+    assert proc.returncode == 2 and "not both" in proc.stderr

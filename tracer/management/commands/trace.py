@@ -13,6 +13,7 @@ import json
 import shutil
 import sys
 from argparse import ArgumentParser, ArgumentTypeError
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import yaml
 from django.core.management.base import BaseCommand, CommandError
 
 from tracer.engine import Engine, Snapshot, TracerError
+from tracer.engine.comparison import compare_traces, render_comparison
 from tracer.engine.faults.model import TARGETS
 from tracer.engine.fixes import FixStep, walk
 from tracer.engine.fixes.files import write_snapshot
@@ -165,6 +167,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--write-fixed", metavar="DIR", help="with --fix: write the fixed manifests to DIR, one file per input file"
         )
+        parser.add_argument(
+            "--compare", metavar="PATH|controller=FAMILY",
+            help="trace the same scenario on a second snapshot (a file, folder or archive) or through another data "
+            "plane of this one (controller=traefik, controller=ingress-spec, ...) and show, request by request, "
+            "whether the outcome changes and the first hop that differs; exit 1 when any outcome changes",
+        )
         parser.add_argument("-o", "--output", choices=["text", "json"], default="text")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -203,6 +211,8 @@ class Command(BaseCommand):
             options["faults"] = [*(options.get("faults") or []), *opts["faults"]]
         if opts["write_fixed"] and not opts["fix"]:
             raise CommandError("--write-fixed needs --fix", returncode=2)
+        if opts["compare"] and opts["fix"]:
+            raise CommandError("give --compare or --fix, not both", returncode=2)
 
         sources = [sys.stdin.read() if f == "-" else Path(f) for f in opts["files"]]
         try:
@@ -211,10 +221,14 @@ class Command(BaseCommand):
                 options["app_profiles"] = _app_profiles(opts["app_profiles"])
             snapshot = load_manifests(manifests, namespace=opts["namespace"])
 
+            self._requests, self._journeys = requests, journeys
+
             def run(snap: Snapshot) -> Trace:
                 engine = Engine(snap, **options)
                 return engine.trace_many(requests) if journeys is None else engine.journeys(journeys or None)
 
+            if opts["compare"]:
+                return self._compare(opts, snapshot, options, run)
             if opts["fix"]:
                 steps = walk(snapshot, run, None if opts["fix"] == "all" else opts["fix"])
             else:
@@ -240,5 +254,30 @@ class Command(BaseCommand):
             self.stdout.write(render_text(result, width=width))
         if not result.ok:
             # Exit 1 without Django's "CommandError:" noise: the output already says what happened.
+            self.stdout.flush()
+            sys.exit(1)
+
+    def _compare(self, opts: dict[str, Any], snapshot: Snapshot, options: dict[str, Any],
+                 run: Callable[[Snapshot], Trace]) -> None:
+        """--compare: the scenario on this snapshot (A) and on the other snapshot or data plane (B)."""
+        spec = str(opts["compare"])
+        a = run(snapshot)
+        if spec.startswith("controller="):
+            family = spec.partition("=")[2]
+            other = dict(options, controller=family)
+            engine = Engine(snapshot, **other)
+            b = engine.trace_many(self._requests) if self._journeys is None else engine.journeys(self._journeys or None)
+            label_a = f"{', '.join(opts['files'])} ({a.to_dict()['snapshot'].get('controller')})"
+            label_b = f"{', '.join(opts['files'])} through {family}"
+        else:
+            b = run(load_manifests(Path(spec), namespace=opts["namespace"]))
+            label_a, label_b = ", ".join(opts["files"]), spec
+        rows = compare_traces(a.to_dict(), b.to_dict())
+        if opts["output"] == "json":
+            self.stdout.write(json.dumps({"schema": "tracer/compare-v1", "a": label_a, "b": label_b, "rows": rows,
+                                          "traces": {"a": a.to_dict(), "b": b.to_dict()}}, indent=2))
+        else:
+            self.stdout.write(render_comparison(rows, label_a, label_b))
+        if any(r["changed"] for r in rows):
             self.stdout.flush()
             sys.exit(1)
