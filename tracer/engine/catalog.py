@@ -26,6 +26,7 @@ RULE_FAMILIES: dict[str, str] = {
     "dataplane": "Kubernetes dataplane",
     "browser": "What the browser does between requests",
     "traefik": "Traefik 1.7, v2 and v3",
+    "istio": "Istio ingress gateway (Gateway, VirtualService, DestinationRule)",
 }
 
 # The section part of an id in each family: "3.5" or "0"; "I-22", "C-4" or "U-1"; "R21".
@@ -35,6 +36,7 @@ SECTION_PATTERNS: dict[str, str] = {
     "dataplane": r"R\d+",
     "browser": r"B\d+",
     "traefik": r"T\d+",
+    "istio": r"S\d+",
 }
 _SECTION = {family: re.compile(pattern) for family, pattern in SECTION_PATTERNS.items()}
 _HEADING = re.compile(r"^###\s+(\S+)\s+—\s+(.+?)\s*$")

@@ -43,6 +43,8 @@ IMAGE_HINTS: tuple[tuple[str, str], ...] = (
     ("istio/proxyv2", "istio"),
 )
 NGINX_ANNOTATION_PREFIX = "nginx.ingress.kubernetes.io/"
+ISTIO_GROUP = "networking.istio.io/"
+ISTIO_GATEWAY = "networking.istio.io/Gateway"  # how the snapshot indexes Istio's Gateway kind
 GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"  # on what an implementation generates (GEP-1762)
 PORTABLE = "ingress-spec"
 
@@ -212,6 +214,26 @@ def _gateway_installations(snapshot: Snapshot) -> list[Installation]:
     return out
 
 
+def _istio_installation(snapshot: Snapshot, found: list[Installation]) -> None:
+    """An Istio ingress gateway the snapshot's Istio Gateways and VirtualServices imply, when no proxy workload
+    or class of Istio's was found: its entry is istio-system/istio-ingressgateway when present (istio#S1)."""
+    if any(i.family == "istio" for i in found):
+        return
+    istio = [o for kind in (ISTIO_GATEWAY, "VirtualService") for o in snapshot.of_kind(kind)
+             if o.api_version.startswith(ISTIO_GROUP)]
+    if not any(o.kind == "Gateway" for o in istio) or not any(o.kind == "VirtualService" for o in istio):
+        return
+    svc = snapshot.get("Service", "istio-system", "istio-ingressgateway")
+    found.append(Installation(
+        "istio", "istio (istio-system/istio-ingressgateway)" if svc is not None else "istio (assumed)",
+        objects=[svc] if svc is not None else [],
+        reason=f"the snapshot holds Istio Gateways and VirtualServices ({istio[0].kind} {istio[0].namespace or 'default'}/"
+        f"{istio[0].name}, ...); " + ("their entry is Service istio-system/istio-ingressgateway" if svc is not None
+                                       else "assumed the default ingress gateway istio-system/istio-ingressgateway"),
+        assumed=svc is None,
+    ))
+
+
 def _gateway_proxies(snapshot: Snapshot) -> set[int]:
     """ids of the workloads generated for Gateways (GEP-1762's ``gateway.networking.k8s.io/gateway-name`` label
     naming a Gateway of the namespace; Istio runs them on its proxyv2 image): part of the gateway-api installation,
@@ -289,10 +311,11 @@ def find_installations(snapshot: Snapshot) -> list[Installation]:
                                           reason=f"{w.display()} runs a {family} image"))
                 families.add(family)
     _traefik_installations(snapshot, found)
+    _istio_installation(snapshot, found)
     gateways = _gateway_installations(snapshot)
     found += gateways
-    # A snapshot of Gateway API objects alone needs no stand-in for Ingresses it does not have.
-    only_gateways = bool(gateways) and not snapshot.of_kind("Ingress")
+    # A snapshot of Gateway API (or Istio) objects alone needs no stand-in for Ingresses it does not have.
+    only_gateways = (bool(gateways) or any(i.family == "istio" for i in found)) and not snapshot.of_kind("Ingress")
     if not only_gateways and not any(i.family in ("ingress-nginx", PORTABLE, *TRAEFIK_FAMILIES) or i.classes
                                      for i in found):
         why = (

@@ -14,6 +14,7 @@ FAMILIES: dict[str, str] = {
     "traefik": "tracer.engine.dataplanes.traefik:Traefik",
     "traefik-v1": "tracer.engine.dataplanes.traefik:TraefikV1",
     "gateway-api": "tracer.engine.dataplanes.gateway_api:GatewayApi",
+    "istio": "tracer.engine.dataplanes.istio:Istio",
 }
 
 
