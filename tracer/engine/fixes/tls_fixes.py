@@ -35,9 +35,10 @@ def https_backend_as_http(ctx: FixContext, rt: RequestTrace) -> None:
         patches.append(merge_ingress(at, annotations_patch({"backend-protocol": "HTTPS"}),
                                      f'{at.label()}: backend-protocol "HTTPS"').to_dict())
     backend = rt.backend or {}
+    service = f"Service {backend['namespace']}/{backend['service']}" if backend.get("service") else "this backend"
     add(rt, Diagnosis(
         "HTTPS_BACKEND_AS_HTTP", "error",
-        f"The app behind Service {backend.get('namespace')}/{backend.get('service')} speaks only HTTPS and the "
+        f"The app behind {service} speaks only HTTPS and the "
         "controller connected in plain HTTP, so the app answered 400 (an HTTP request on its TLS port).",
         "Tell the controller to speak HTTPS to the backend: backend-protocol \"HTTPS\" (ingress-nginx does not verify "
         "the backend's certificate unless proxy-ssl-verify is on).",
