@@ -8,6 +8,7 @@ browsers do instead of what :mod:`urllib.parse` does (it follows RFC 3986, which
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ada_url import URL, check_url, join_url
 
@@ -78,10 +79,14 @@ class Origin:
         return f"{self.scheme}://{self.host}:{self.port}"
 
 
+# A journey asks these of the same few URLs again and again (every asset of a page, every hop of a chain); they
+# are pure functions of the string, so a small cache saves re-parsing (the per-request cost of journey #8).
+@lru_cache(maxsize=4096)
 def scheme_of(url: str) -> str:
     return parse(url).protocol.rstrip(":")
 
 
+@lru_cache(maxsize=4096)
 def origin(url: str) -> Origin:
     """The tuple origin of an http(s) or ws(s) URL; other schemes have opaque origins and raise."""
     parsed = parse(url)
@@ -124,6 +129,7 @@ def target(url: str) -> Target:
     return Target(org.scheme, org.host, org.port, parsed.pathname or "/", parsed.search.removeprefix("?"))
 
 
+@lru_cache(maxsize=4096)
 def without_fragment(url: str) -> str:
     """The URL as requested on the wire: URL Standard serializer with "exclude fragment" set."""
     parsed = parse(url)
