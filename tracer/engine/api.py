@@ -238,6 +238,16 @@ class Engine:
             warnings=self.warnings(),
         )
 
+    def describe(self) -> list[dict[str, Any]]:
+        """What each installation's compiled table says of itself: for Gateway API its Gateways, listeners and
+        routes with their status conditions; for Istio its analyze-style warnings; and so on per family."""
+        out = []
+        for inst in self.installations:
+            table = self._compile(inst).table
+            out.append({"installation": inst.name, "family": inst.family, "simulated": table is not None,
+                        **(table.describe() if table is not None else {})})
+        return out
+
     def routes(self) -> list[dict[str, Any]]:
         """One row per (installation, host, path) with the problems found without a request (tracer.engine.routes);
         compiles every installation's table. Not memoised: callers that show it repeatedly keep the list."""

@@ -20,6 +20,7 @@ from tracer.forms import ScenarioForm
 from tracer.models import Snapshot, Trace
 from tracer.presenters import diff_snapshots, yaml_lines
 from tracer.profile_edit import profiles_context
+from tracer.route_status import route_status
 from tracer.snapshot_routes import routes_view, url_suggestions
 from tracer.uploads import store_upload
 
@@ -96,6 +97,7 @@ def detail_context(request: AuthedRequest, snapshot: Snapshot, *, partial: bool 
         **profiles_context(snapshot),
         form=ScenarioForm(initial=ScenarioForm.initial_from_query(request.GET), url_suggestions=url_suggestions(snapshot)),
         routes=routes_view(snapshot, request.GET),
+        route_status=route_status(snapshot) if snapshot.source != Snapshot.Source.IMPORT else [],
         traces=Trace.objects.filter(snapshot=snapshot).select_related("scenario")[:20],
         others=Snapshot.objects.filter(workspace=snapshot.workspace).exclude(pk=snapshot.pk)[:50],
         journeys=[
