@@ -80,6 +80,6 @@ def test_every_example_loads_without_warnings_about_errors(example: str) -> None
     engine = Engine(str(ROOT / "examples" / example))
     # Examples of other families: the Traefik 1.7 replay of report 004 (tests/engine/test_traefik.py) and the
     # Gateway API example (tests/engine/test_gateway_api.py).
-    families = {"traefik-": "traefik-v1", "gateway-api-": "gateway-api"}
+    families = {"traefik-": "traefik-v1", "gateway-api-": "gateway-api", "knative-": "istio"}
     assert engine.family == next((f for prefix, f in families.items() if example.startswith(prefix)), "ingress-nginx")
     assert not [w for w in engine.snapshot.warnings if "error" in str(w).lower()]

@@ -177,6 +177,8 @@ DIAGNOSES: dict[str, DiagnosisKind] = _kinds(
        ("istio#S17", "istio#S3")),
     _K("ISTIO_HOST_NOT_IN_GATEWAY", "A VirtualService host matches no server of its Gateway", "warning",
        ("istio#S18", "istio#S2")),
+    _K("KNATIVE_HOST_NOT_EXPOSED", "The Knative host is not served by the external gateway", "error",
+       ("istio#S21", "istio#S23")),
     # -- Traefik 1.7 and v2/v3 (dataplanes/traefik) ---------------------------------------------------------
     _K("TRAEFIK_NO_ROUTER_MATCHES", "No Traefik router matches the request", "error", ("traefik#T32", "traefik#T40")),
     _K("TRAEFIK_NO_ENTRYPOINT", "No Traefik entry point listens on the port", "error", ("traefik#T9", "traefik#T42")),

@@ -222,6 +222,7 @@ def _istio_installation(snapshot: Snapshot, found: list[Installation]) -> None:
     istio = [o for kind in (ISTIO_GATEWAY, "VirtualService") for o in snapshot.of_kind(kind)
              if o.api_version.startswith(ISTIO_GROUP)]
     if not any(o.kind == "Gateway" for o in istio) or not any(o.kind == "VirtualService" for o in istio):
+        _knative_installation(snapshot, found)
         return
     svc = snapshot.get("Service", "istio-system", "istio-ingressgateway")
     found.append(Installation(
@@ -230,6 +231,24 @@ def _istio_installation(snapshot: Snapshot, found: list[Installation]) -> None:
         reason=f"the snapshot holds Istio Gateways and VirtualServices ({istio[0].kind} {istio[0].namespace or 'default'}/"
         f"{istio[0].name}, ...); " + ("their entry is Service istio-system/istio-ingressgateway" if svc is not None
                                        else "assumed the default ingress gateway istio-system/istio-ingressgateway"),
+        assumed=svc is None,
+    ))
+
+
+def _knative_installation(snapshot: Snapshot, found: list[Installation]) -> None:
+    """Knative Services served by net-istio: their entry is Istio's ingress gateway, which runs
+    knative-serving/knative-ingress-gateway (istio#S20)."""
+    ksvcs = snapshot.of_kind("serving.knative.dev/Service")
+    if not ksvcs:
+        return
+    svc = snapshot.get("Service", "istio-system", "istio-ingressgateway")
+    found.append(Installation(
+        "istio", "istio (istio-system/istio-ingressgateway)" if svc is not None else "istio (assumed)",
+        objects=[svc] if svc is not None else [],
+        reason=f"the snapshot holds Knative Services (serving.knative.dev Service {ksvcs[0].namespace or 'default'}/"
+        f"{ksvcs[0].name}, ...), served through net-istio's knative-ingress-gateway on "
+        + ("Service istio-system/istio-ingressgateway" if svc is not None
+           else "the assumed default ingress gateway istio-system/istio-ingressgateway"),
         assumed=svc is None,
     ))
 

@@ -13,6 +13,7 @@ from ...profiles import merge_headers, profile_pod_hop
 from ...request import Request, combined_headers
 from ...result import Diagnosis, RequestTrace
 from ...services import Endpoint, backend_hops, pick_endpoint, resolve_backend
+from .knative.activator import to_revision
 from .matching import rewrite_path
 from .model import Destination, Server, ns_of, service_of_host
 from .vhosts import RouteEntry
@@ -73,6 +74,14 @@ def forward(router: IstioRouter, trace: RequestTrace, request: Request, hit: Rou
     svc = router.snapshot.get("Service", *svc_key) if svc_key is not None else None
     cluster = f"outbound|{dest.port or ''}|{dest.subset}|{dest.host}"
     details["cluster"] = cluster
+    revision = router.knative.revisions.get(svc_key) if svc_key is not None and svc is None else None
+    if revision is not None:  # a Knative revision without its Service in the snapshot (istio#S24)
+        headers, uri = _upstream(request, hit, dest, rules)
+        trace.upstream = {"host": headers.get("Host", request.host_header), "path": uri, "headers": headers}
+        hop = router._hop(f"{rule.label} -> {cluster}", "forward", None, objects, decision, [*rules, "istio#S24"],
+                          details)
+        to_revision(router, trace, request, revision, headers, uri, hop)
+        return
     if svc_key is None or svc is None:
         _fail(router, trace, objects, decision, rules, details, "NC",
               f"destination host {dest.host} is not a Service in the snapshot, so cluster {cluster} does not exist")
@@ -109,21 +118,7 @@ def forward(router: IstioRouter, trace: RequestTrace, request: Request, hit: Rou
               f"cluster {cluster} has no ready endpoint" + (f" with the labels of subset {dest.subset}" if dest.subset else ""),
               res=res)
         return
-    headers = {"Host": request.host_header,
-               **{k: v for k, v in combined_headers(request.headers).items() if k.lower() != "host"}}
-    path = request.path
-    if rule.rewrite.get("uri") is not None:
-        path = rewrite_path(path, hit.match, str(rule.rewrite["uri"]))
-        headers["x-envoy-original-path"] = request.path
-        rules.append("istio#S8")
-    if rule.rewrite.get("authority"):
-        headers["Host"] = str(rule.rewrite["authority"])
-        rules.append("istio#S8")
-    for ops in (rule.headers.get("request"), dest.headers.get("request")):
-        if isinstance(ops, dict):
-            _apply_headers(headers, ops)
-            rules.append("istio#S10")
-    uri = path + (f"?{request.query}" if request.query else "")
+    headers, uri = _upstream(request, hit, dest, rules)
     trace.upstream = {"host": headers.get("Host", request.host_header), "path": uri, "headers": headers}
     status = 200
     answer = None
@@ -151,6 +146,26 @@ def forward(router: IstioRouter, trace: RequestTrace, request: Request, hit: Rou
     if answer is not None and hops and hops[-1].component == "pod":
         profile_pod_hop(hops[-1], answer)
     trace.hops.extend(hops)
+
+
+def _upstream(request: Request, hit: RouteEntry, dest: Destination, rules: list[str]) -> tuple[dict[str, str], str]:
+    """The request as the gateway sends it upstream: rewrites and header operations (istio#S8, #S10)."""
+    rule = hit.rule
+    headers = {"Host": request.host_header,
+               **{k: v for k, v in combined_headers(request.headers).items() if k.lower() != "host"}}
+    path = request.path
+    if rule.rewrite.get("uri") is not None:
+        path = rewrite_path(path, hit.match, str(rule.rewrite["uri"]))
+        headers["x-envoy-original-path"] = request.path
+        rules.append("istio#S8")
+    if rule.rewrite.get("authority"):
+        headers["Host"] = str(rule.rewrite["authority"])
+        rules.append("istio#S8")
+    for ops in (rule.headers.get("request"), dest.headers.get("request")):
+        if isinstance(ops, dict):
+            _apply_headers(headers, ops)
+            rules.append("istio#S10")
+    return headers, path + (f"?{request.query}" if request.query else "")
 
 
 def _fail(router: IstioRouter, trace: RequestTrace, objects: list[dict[str, Any]], decision: str, rules: list[str],

@@ -17,6 +17,7 @@ from ...snapshot import K8sObject, Snapshot
 from ..base import RouteTable
 from .analyze import Analysis
 from .forward import forward
+from .knative import Derived
 from .matching import covers, domain_keys, match_request
 from .model import Server
 from .vhosts import RouteEntry, VHost, route_config
@@ -38,6 +39,7 @@ class IstioRouter(RouteTable):
     analysis: Analysis
     ingress_hosts: set[str]
     subsets: dict[tuple[str, str], dict[str, dict[str, str]]]
+    knative: Derived
 
     def route(self, request: Request) -> RequestTrace:
         trace = RequestTrace(request=request.to_dict(), controller="istio")
@@ -96,6 +98,10 @@ class IstioRouter(RouteTable):
             return self._not_found(trace, request, objects, rules, f"none of the {tried} route(s) of virtual host "
                                    f"{vh.domain} matches {request.method} {request.request_uri}", server)
         rules.append("istio#S6")
+        if "serving.knative.dev/route" in hit.rule.vs.labels:
+            rules.append("istio#S20")  # a Knative Service's route (derived or as net-istio wrote it)
+            if len(hit.rule.destinations) > 1:
+                rules.append("istio#S22")
         rule = hit.rule
         trace.route = {"kind": "VirtualService", "namespace": rule.vs.namespace or "default", "name": rule.vs.name,
                        "rule": f"http[{rule.index}]"}
@@ -175,6 +181,13 @@ class IstioRouter(RouteTable):
                              "Istio translates itself and tracer does not model", objects, [*rules, "istio#S19"],
                              "CONTROLLER_NOT_SIMULATED")
         trace.status = 404
+        knative = self.knative.hosts.get(host)
+        if knative:  # a Knative host the external gateway does not serve (istio#S21, #S23)
+            trace.add_diagnosis(Diagnosis(
+                "KNATIVE_HOST_NOT_EXPOSED", "error", f"{knative}, so the ingress gateway has no route for {host}.",
+                "Remove the networking.knative.dev/visibility: cluster-local label (or give the Service an external "
+                "domain in config-domain), or create the ClusterDomainClaim of the DomainMapping in its namespace.",
+                "istio#S23" if "DomainMapping" in knative else "istio#S21", objects))
         trace.add_diagnosis(Diagnosis(
             "ISTIO_NO_ROUTE", "error", f"The ingress gateway answers 404 with response flag NR: {why}.",
             f"Bind a VirtualService with host {host} to the Gateway of {server.label} (spec.gateways) with a route "

@@ -14,6 +14,7 @@ from ...k8s import LEGACY_CLASS_ANNOTATION, as_int, pod_template, selector, sele
 from ...options import Options
 from ...snapshot import K8sObject, Snapshot
 from .analyze import analyze, full_host
+from .knative import derive
 from .matching import intersect
 from .model import Server, gateway_refs, is_istio, ns_of, read_rules, read_servers, service_of_host, subsets
 from .route import IstioRouter
@@ -38,7 +39,11 @@ class IstioTable(IstioRouter):
         self.options = options
         self.context = context
         self.warnings: list[str] = []
-        gateways = [g for g in snapshot.of_kind(ISTIO_GATEWAY) if is_istio(g)]
+        # Knative Services without their Route/KIngress/VirtualService in the snapshot: what net-istio would
+        # program for them joins the snapshot's Istio objects (istio#S20..#S25).
+        self.knative = derive(snapshot)
+        self.warnings += self.knative.warnings
+        gateways = [g for g in snapshot.of_kind(ISTIO_GATEWAY) if is_istio(g)] + self.knative.gateways
         self.workload, self.service = self._find_gateway_workload(gateways)
         labels = template_labels(self.workload) if self.workload is not None else DEFAULT_SELECTOR
         self.gateways: dict[tuple[str, str], K8sObject] = {(ns_of(g), g.name): g for g in gateways}
@@ -59,7 +64,8 @@ class IstioTable(IstioRouter):
         # route configuration key -> domain -> virtual host; plain HTTP servers of a port share one
         # configuration ("http.<port>"), each TLS server has its own (istio#S4).
         self.vhosts: dict[str, dict[str, VHost]] = {}
-        self.vs_list = sorted((v for v in snapshot.of_kind("VirtualService") if is_istio(v)), key=_age)
+        self.vs_list = sorted([*(v for v in snapshot.of_kind("VirtualService") if is_istio(v)),
+                               *self.knative.virtual_services], key=_age)
         for vs in self.vs_list:
             self._bind(vs)
         for table in self.vhosts.values():
