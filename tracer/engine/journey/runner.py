@@ -81,7 +81,6 @@ class JourneyRunner:
     def _record(self, rt: RequestTrace, cause: str, parent: int | None, cookies: list[str]) -> RequestTrace:
         rt.step = {"index": len(self.requests) + 1, "cause": cause, "parent": parent}
         rt.cookies_sent = list(cookies)
-        assign_verdicts(rt)  # again: the browser may have ended it (strictTLS), or never sent it (mixed content)
         self.requests.append(rt)
         return rt
 
@@ -185,6 +184,7 @@ class JourneyRunner:
         hop = Hop("browser", "browser", f"blocked as mixed content: {why}", outcome="refused", confidence="inferred")
         rt = RequestTrace(request=req, status=None, error="mixed-content", hops=[hop])
         rt.blocked = "mixed-content"
+        assign_verdicts(rt)  # never routed: the browser hop decides
         return self._record(rt, cause, parent, [])
 
 
@@ -209,6 +209,7 @@ def _refuse_uncovered_certificate(rt: RequestTrace) -> None:
         rt.hops[-1].outcome = "tls-error"
     rt.status, rt.error = None, "tls-error"
     rt.response_headers, rt.page, rt.pod, rt.upstream = {}, None, None, None
+    assign_verdicts(rt)  # the browser ended it at the controller's handshake: that hop decides now
     rt.add_diagnosis(
         Diagnosis(
             "STRICT_TLS_REFUSED",
