@@ -25,39 +25,8 @@ Shot = Callable[[Any, str], Path]
 WIDE = {"width": 1600, "height": 1000}
 PHONE = {"width": 390, "height": 844}
 CONTROLLER, SERVICE = 3, 4  # browser, DNS, load balancer, then the controller that answers 503 itself
-# Service web selects app=web; the Deployment's pods carry app=wbe: no endpoints, ingress-nginx answers 503.
-NO_ENDPOINTS = """\
-apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata: {name: nginx}
-spec: {controller: k8s.io/ingress-nginx}
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: {name: web, namespace: shop}
-spec:
-  ingressClassName: nginx
-  rules:
-  - host: shop.example.com
-    http:
-      paths:
-      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: shop}
-spec: {selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: shop}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: wbe}}
-  template:
-    metadata: {labels: {app: wbe}}
-    spec: {containers: [{name: web, image: web:1, ports: [{containerPort: 8080}]}]}
-"""
+# Service web selects nothing (its pods carry app=wbe): ingress-nginx answers 503 itself.
+NO_ENDPOINTS = (Path(__file__).resolve().parents[1] / "web" / "no_endpoints.yaml").read_text()
 
 
 @pytest.fixture(scope="module")

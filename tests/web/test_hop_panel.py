@@ -4,6 +4,7 @@ its copy link), the legend, diagnoses in severity order with the hop each explai
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from tracer.diagram import layout, layout_vertical, request_verdicts
@@ -12,39 +13,8 @@ from tracer.presenters import diagnosis_rows, human_label, present_value
 
 from .base import BaseTestCase, make_snapshot, run_trace_now
 
-# The Deployment's pods carry app=wbe, so Service web selects nothing: ingress-nginx answers 503 itself.
-NO_ENDPOINTS = b"""\
-apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata: {name: nginx}
-spec: {controller: k8s.io/ingress-nginx}
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: {name: web, namespace: shop}
-spec:
-  ingressClassName: nginx
-  rules:
-  - host: shop.example.com
-    http:
-      paths:
-      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: shop}
-spec: {selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: shop}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: wbe}}
-  template:
-    metadata: {labels: {app: wbe}}
-    spec: {containers: [{name: web, image: web:1, ports: [{containerPort: 8080}]}]}
-"""
+# Service web selects nothing (its pods carry app=wbe): ingress-nginx answers 503 itself.
+NO_ENDPOINTS = (Path(__file__).parent / "no_endpoints.yaml").read_bytes()
 HOP_ROW = re.compile(r'<li class="hop[^"]*" id="hop-0-(\d+)".*?</li>', re.S)
 
 
