@@ -15,14 +15,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from conftest_live import OWNER, LiveStack, example_files, record_metrics, start_stack
+from conftest_live import OWNER, LiveStack, example_files, measure_on_stack, record_metrics
 
 TRACE_URL = "https://shop.example.com/api/items?id=3"
 POLL_S = 0.02
@@ -63,16 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="an empty PostgreSQL database instead of a temporary SQLite file")
     parser.add_argument("--no-record", action="store_true", help="do not write test-output/metrics.json")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="bench-queue-") as tmp:
-        stack = start_stack(Path(tmp), dict([OWNER]), args.database_url)
-        try:
-            stack.start_worker()
-            out = measure(stack, args.runs)
-        except BaseException:
-            print(stack.logs(), file=sys.stderr)
-            raise
-        finally:
-            stack.close()
+    out = measure_on_stack("bench-queue-", args.database_url, lambda stack: measure(stack, args.runs))
     print(
         f"submit -> done over {out['runs']} traces ({out['database']}): first {out['submit_to_done_first_s']} s, "
         f"median {out['submit_to_done_median_s']} s, max {out['submit_to_done_max_s']} s; "

@@ -17,7 +17,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from conftest_live import OWNER, LiveStack, example_files, record_metrics, start_stack
+from conftest_live import OWNER, LiveStack, example_files, measure_on_stack, record_metrics
 
 CHROMIUM = os.environ.get("TRACER_CHROMIUM", "/usr/bin/chromium")
 URL = "https://shop.example.com/api/items?id=3"
@@ -91,16 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="an empty PostgreSQL database instead of a temporary SQLite file")
     parser.add_argument("--no-record", action="store_true", help="do not write test-output/metrics.json")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="bench-visible-") as tmp:
-        stack = start_stack(Path(tmp), dict([OWNER]), args.database_url)
-        try:
-            stack.start_worker()
-            out = measure(stack, args.runs)
-        except BaseException:
-            print(stack.logs(), file=sys.stderr)
-            raise
-        finally:
-            stack.close()
+    out = measure_on_stack("bench-visible-", args.database_url, lambda stack: measure(stack, args.runs))
     print(
         f"submit -> visible over {out['runs']} submits ({out['database']}): p50 {out['submit_to_visible_p50_s']} s, "
         f"p95 {out['submit_to_visible_p95_s']} s, max {out['submit_to_visible_max_s']} s; result stored -> visible "

@@ -557,4 +557,21 @@ def start_stack(workdir: Path, users: Mapping[str, str], database_url: str | Non
 
 
 OWNER = ("ada", "ada-pw-7Hq2x9")
+
+
+def measure_on_stack[T](prefix: str, database_url: str | None, measure: Callable[[LiveStack], T]) -> T:
+    """A benchmark's run: a fresh stack (the owner, one worker) in a temporary folder, ``measure`` on it, the
+    subprocess logs printed when it fails, and the stack closed."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        stack = start_stack(Path(tmp), dict([OWNER]), database_url)
+        try:
+            stack.start_worker()
+            return measure(stack)
+        except BaseException:
+            print(stack.logs(), file=sys.stderr)
+            raise
+        finally:
+            stack.close()
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
