@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracer.engine import TracerError
+from tracer.engine.comparison import same_hop
 from tracer.engine.fixes import request_failed
 from tracer.engine.http_status import status_text
 
+from .families import family_title, trace_family
 from .journey_table import is_journey_trace
 from .models import Scenario, Snapshot, Trace
 from .presenters import option_words
@@ -83,10 +85,9 @@ def _hop_rows(rb: Json | None, ra: Json | None) -> tuple[list[Json], int | None]
     rows: list[Json] = []
     first: int | None = None
     for j in range(max(len(ha), len(hb))):
-        xb = _hop(hb[j] if j < len(hb) else None)
-        xa = _hop(ha[j] if j < len(ha) else None)
-        same = xb is not None and xa is not None and all(
-            xb[k] == xa[k] for k in ("component", "name", "status", "outcome"))
+        rawb, rawa = (hb[j] if j < len(hb) else None), (ha[j] if j < len(ha) else None)
+        xb, xa = _hop(rawb), _hop(rawa)
+        same = same_hop(rawb, rawa)  # a forwarding hop only passes back the status the deciding hop chose
         if not same and first is None:
             first = j
         rows.append({"before": xb, "after": xa, "differs": not same, "first": not same and first == j})
@@ -134,12 +135,14 @@ TITLES = {
     "edit": ("Original", "Edited"),
     "redirect": ("Redirect", "Followed"),
     "other": ("Other trace", "This trace"),
+    "dataplane": ("One data plane", "Another data plane"),  # named after the families on the page
 }
 ORIGIN_WORDS = {
     "fix": "Re-traced after a fix of",
     "rerun": "Re-run of",
     "edit": "Edited from",
     "redirect": "Redirected from",
+    "dataplane": "Traced on another data plane from",
 }
 
 
@@ -147,6 +150,8 @@ def pair_relation(left: Trace, right: Trace) -> str:
     """How ``right`` came from ``left`` (a key of TITLES); "other" for two traces compared by choice."""
     if str((right.snapshot.derivation or {}).get("trace") or "") == str(left.pk):
         return "fix"  # tracer/fixing.py records the trace a fix was derived from
+    if is_dataplane_pair(left, right):
+        return "dataplane"
     if right.before_id != left.pk:
         return "other"
     if right.scenario_id == left.scenario_id:
@@ -156,6 +161,18 @@ def pair_relation(left: Trace, right: Trace) -> str:
     if nxt is not None and nxt.request and (nxt.method, nxt.url) == (req.get("method"), req.get("url")):
         return "redirect"
     return "edit"
+
+
+def _without_controller(options: Json) -> Json:
+    return {k: v for k, v in (options or {}).items() if k not in ("controller", "controller_class")}
+
+
+def is_dataplane_pair(left: Trace, right: Trace) -> bool:
+    """The same request on the same snapshot, forced onto different controller families."""
+    a, b = left.scenario, right.scenario
+    return (left.snapshot_id == right.snapshot_id and a.request == b.request
+            and (a.options or {}).get("controller") != (b.options or {}).get("controller")
+            and _without_controller(a.options) == _without_controller(b.options))
 
 
 # Scenario fields (a request's and a journey spec's) as people name them.
@@ -204,6 +221,10 @@ def scenario_differences(left: Scenario, right: Scenario) -> list[Json]:
             if a.get(k, "") != b.get(k, "")]
 
 
+def _family_titles(left: Trace, right: Trace) -> tuple[str, str]:
+    return family_title(trace_family(left)), family_title(trace_family(right))
+
+
 def compare_traces(left: Trace, right: Trace) -> Json:
     """The comparison of two traces (left the earlier or chosen one, right this one) for the compare page."""
     kind = pair_relation(left, right)
@@ -211,7 +232,7 @@ def compare_traces(left: Trace, right: Trace) -> Json:
         **compare(left.result if left.state == Trace.State.DONE else None,
                   right.result if right.state == Trace.State.DONE else None),
         "relation": kind,
-        "titles": TITLES[kind],
+        "titles": _family_titles(left, right) if kind == "dataplane" else TITLES[kind],
         "same_scenario": left.scenario_id == right.scenario_id,
         "differences": [] if left.scenario_id == right.scenario_id else scenario_differences(left.scenario,
                                                                                               right.scenario),

@@ -12,6 +12,7 @@ import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
+from tracer.engine.dataplanes.gateway_api.listener_status import NEGATIVE
 from tracer.engine.errors import TracerError
 from tracer.runner import get_engine
 
@@ -29,7 +30,7 @@ def _conditions(raw: Any) -> list[dict[str, Any]]:
     out = []
     for c in raw or []:
         if isinstance(c, dict):
-            ok = str(c.get("status")) == "True"
+            ok = str(c.get("status")) == ("False" if c.get("type") in NEGATIVE else "True")
             out.append({"type": c.get("type", ""), "ok": ok, "reason": c.get("reason", ""),
                         "message": c.get("message", ""), "text": f"{c.get('type')}: {c.get('reason') or c.get('status')}"})
     return out

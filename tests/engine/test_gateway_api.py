@@ -379,6 +379,38 @@ def test_G6_ports_and_protocols() -> None:
     assert tls_to_plain.error == "tls-error"
 
 
+def _listener_conditions(e: Engine) -> dict[str, dict[str, tuple[str, str]]]:
+    described = next(d for d in e.describe() if d.get("family") == "gateway-api")
+    return {lis["name"]: {c["type"]: (c["status"], c["reason"]) for c in lis["conditions"]}
+            for lis in described["gateways"][0]["listeners"]}
+
+
+def test_G2_listener_conditions_and_conflicts() -> None:
+    fine = _listener_conditions(engine(gateway(listeners=[listener(), https("tls")]), route("r", [rule()]),
+                                       *apps("web")))
+    assert fine["http"] == {"Accepted": ("True", "Accepted"), "ResolvedRefs": ("True", "ResolvedRefs"),
+                            "Conflicted": ("False", "NoConflicts"), "Programmed": ("True", "Programmed")}
+    # Two HTTP listeners on one port with the same hostname: both conflicted, neither programmed, and the
+    # route attaches to neither; a TCP listener on the HTTP port is a protocol conflict for all of them.
+    same_host = engine(gateway(listeners=[listener("a", hostname="x.example"), listener("b", hostname="x.example"),
+                                          listener("c", hostname="y.example")]),
+                       route("r", [rule()], hostnames=["x.example"]), *apps("web"))
+    got = _listener_conditions(same_host)
+    assert got["a"]["Conflicted"] == ("True", "HostnameConflict") == got["b"]["Conflicted"]
+    assert got["a"]["Programmed"][0] == "False" and got["c"]["Programmed"] == ("True", "Programmed")
+    refused = go(same_host, "GET http://x.example/")
+    assert refused.status == 404
+    mixed = _listener_conditions(engine(gateway(listeners=[listener(), listener("raw", protocol="TCP")]),
+                                        *apps("web")))
+    assert mixed["http"]["Conflicted"] == ("True", "ProtocolConflict") == mixed["raw"]["Conflicted"]
+    conflicted = go(engine(gateway(listeners=[listener(), listener("raw", protocol="TCP")]), route("r", [rule()]),
+                           *apps("web")), "GET http://a.example/")
+    assert conflicted.error == "connection-refused"
+    assert "ProtocolConflict" in controller(conflicted).summary
+    odd = _listener_conditions(engine(gateway(listeners=[listener("q", protocol="example.com/QUIC")]), *apps("web")))
+    assert odd["q"]["Accepted"] == ("False", "UnsupportedProtocol")
+
+
 def test_G9_sni_host_and_421() -> None:
     gw = gateway(listeners=[https("wild", "*.wildcard.org"), https("third", "third.example.org"),
                             https("fourth", "fourth.example.org")])

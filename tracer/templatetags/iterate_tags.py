@@ -9,12 +9,14 @@ from django import template
 
 from tracer.compare import ORIGIN_WORDS, pair_relation
 from tracer.engine.http_status import status_text
+from tracer.families import FAMILY_TITLES, trace_family
 from tracer.models import Snapshot, Trace
 from tracer.scenario_prefill import follow_redirect
 
 register = template.Library()
 
-LATER_WORDS = {"fix": "after a fix", "rerun": "re-run", "edit": "edited", "redirect": "redirect followed"}
+LATER_WORDS = {"fix": "after a fix", "rerun": "re-run", "edit": "edited", "redirect": "redirect followed",
+               "dataplane": "on another data plane"}
 
 
 @register.simple_tag(takes_context=True)
@@ -31,8 +33,11 @@ def trace_iterate(context: template.Context, trace: Trace) -> dict[str, Any]:
         {"trace": t, "words": LATER_WORDS.get(pair_relation(trace, t), "traced again")}
         for t in trace.after.select_related("scenario", "snapshot").order_by("-queued_at")[:5]
     ]
+    family = "" if imported else trace_family(trace)
     return {
         "can_write": bool(can_write),
+        # The families this request can be traced on besides the one that handled it (a compare action).
+        "families": [] if imported else [{"family": f, "title": t} for f, t in FAMILY_TITLES.items() if f != family],
         "follow": follow,
         "follow_status": status_text(follow.status) if follow else "",
         "original": original,

@@ -9,6 +9,7 @@ from ...k8s import as_int
 from ...services.labelselector import matches_partly_known
 from ...snapshot import Snapshot
 from .hostnames import intersect
+from .listener_status import is_programmed
 from .model import GATEWAY_GROUP, Condition, GatewayInfo, Listener, ParentStatus, RouteInfo
 
 NAME_LABEL = "kubernetes.io/metadata.name"  # set on every Namespace by the API server (Kubernetes 1.21+)
@@ -94,6 +95,10 @@ def _accepted(route: RouteInfo, status: ParentStatus, gw: GatewayInfo, snapshot:
     allowed = []
     route_ns = route.obj.namespace or "default"
     for lis in candidates:
+        if not is_programmed(lis):
+            reasons = ', '.join(c.reason for c in lis.problems if c.type != "ResolvedRefs")
+            refusals.append(f"listener {lis.name} is not programmed ({reasons})")
+            continue
         ok_kind, why_kind = kind_allowed(lis)
         ok_ns, why_ns = namespace_allowed(lis, route_ns, snapshot)
         if ok_kind and ok_ns:

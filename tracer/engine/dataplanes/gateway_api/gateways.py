@@ -18,6 +18,7 @@ from ...k8s import as_int
 from ...snapshot import K8sObject, Snapshot
 from .conformance import implementation_for
 from .hostnames import normalise
+from .listener_status import check_listeners
 from .model import GATEWAY_GROUP, Condition, GatewayInfo, Listener
 from .refs import Grants, check_certificate
 
@@ -146,4 +147,5 @@ def compile_gateway(gw: K8sObject, classes: dict[str, K8sObject], snapshot: Snap
                                               "listener cannot serve"))
         _tls(lis, _mapping(raw.get("tls")), gw, snapshot, grants)
         info.listeners.append(lis)
+    check_listeners(info.listeners)
     return info

@@ -9,6 +9,7 @@ from typing import Any
 from ...result import Diagnosis
 from .flow import Flow
 from .hostnames import best_listener_name
+from .listener_status import is_programmed
 from .model import GatewayInfo, Listener
 
 
@@ -21,12 +22,16 @@ def choose_listener(flow: Flow, gw: GatewayInfo) -> Listener | None:
     """The listener that takes the request (G-6..G-9), or None after ending the flow with its answer."""
     req = flow.request
     flow.cite("k8s-routing#G-6")
-    on_port = [lis for lis in gw.listeners if lis.port == req.port]
+    on_port = [lis for lis in gw.listeners if lis.port == req.port and is_programmed(lis)]
     if not on_port:
-        ports = ", ".join(str(p) for p in sorted({lis.port for lis in gw.listeners})) or "none"
-        flow.end(f"Gateway {gw.key} has no listener on port {req.port}: nothing listens", None,
+        ports = ", ".join(str(p) for p in sorted({lis.port for lis in gw.listeners if is_programmed(lis)})) or "none"
+        refused = [f"{lis.name}: {c.reason}" for lis in gw.listeners if lis.port == req.port for c in lis.problems
+                   if not is_programmed(lis) and c.type in ("Accepted", "Conflicted")]
+        flow.end(f"Gateway {gw.key} has no programmed listener on port {req.port}: nothing listens"
+                 + (f" ({'; '.join(refused)})" if refused else ""), None,
                  outcome="refused", error="connection-refused", diagnosis=no_listener(
-                     f"Gateway {gw.key} has no listener on port {req.port} (its ports: {ports}); the connection "
+                     f"Gateway {gw.key} has no {'programmed ' if refused else ''}listener on port {req.port} "
+                     f"(its ports: {ports}{'; refused: ' + '; '.join(refused) if refused else ''}); the connection "
                      "is refused.",
                      f"Add a listener for port {req.port}, or send the request to one of the Gateway's ports.",
                      "k8s-routing#G-6", [gw.obj.ref()]))

@@ -12,6 +12,7 @@ from .attach import attach_route, parent_ref
 from .gateways import ServiceFinder, compile_gateway
 from .hostnames import ANY
 from .index import ListenerIndex
+from .listener_status import listener_conditions
 from .model import GATEWAY_GROUP, GatewayInfo, RouteInfo
 from .refs import Grants
 from .route import GatewayRouter
@@ -122,7 +123,7 @@ def _gateway(gw: GatewayInfo) -> dict[str, Any]:
         "addresses": gw.addresses,
         "listeners": [
             {"name": lis.name, "port": lis.port, "protocol": lis.protocol, "hostname": lis.hostname,
-             "attachedRoutes": lis.attached, "conditions": [c.to_dict() for c in lis.problems]}
+             "attachedRoutes": lis.attached, "conditions": [c.to_dict() for c in listener_conditions(lis)]}
             for lis in gw.listeners
         ],
     }
