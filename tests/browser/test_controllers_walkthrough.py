@@ -109,3 +109,19 @@ def test_controllers_route_status_and_two_data_planes(people: Any, shot: Shot, t
     expect(alice.get_by_test_id("compare-title")).to_have_text("Side by side: ingress-nginx and Traefik v2/v3")
     expect(alice.get_by_test_id("comparison")).to_have_attribute("data-state", "done", timeout=30_000)
     shot(alice, "controllers-3-compare-families")
+
+
+@pytest.mark.usefixtures("stack")
+def test_translate_to_gateway_api_and_read_what_changes(people: Any, shot: Shot) -> None:
+    alice = people.login("alice")
+    files = [p for p in example_files("migration-nginx-to-gateway") if p.parent.name != "gateway-api"]
+    _upload(alice, "site", files)
+    alice.get_by_test_id("translate-implementation").select_option("envoy-gateway")
+    alice.get_by_test_id("translate-submit").click()
+    alice.wait_for_url(re.compile(rf"/snapshots/{UUID}/translation/$"))
+    expect(alice.get_by_test_id("translation-title")).to_have_text("Gateway API translation")
+    rows = alice.get_by_test_id("translation-row")
+    expect(rows.filter(has_text="trailing-slash 301")).to_have_count(1)
+    expect(alice.get_by_test_id("translation-classes")).to_contain_text("ingress-nginx-only")
+    expect(alice.get_by_test_id("translation-notes")).to_contain_text("whitelist-source-range")
+    shot(alice, "controllers-4-translation")
