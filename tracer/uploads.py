@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.http import HttpRequest
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -18,6 +20,46 @@ if TYPE_CHECKING:
     from .models import Snapshot, Workspace
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
+# Room for a multipart body's framing (boundaries, part headers, the name and namespace fields) above the limit on
+# its content, so a body just under the limit is not refused on its Content-Length alone.
+MULTIPART_OVERHEAD = 1024 * 1024
+_REFUSED = "_tracer_upload_refused"
+
+
+def too_large_message() -> str:
+    mib = settings.TRACER_MAX_UPLOAD_BYTES / (1024 * 1024)
+    return (
+        f"The upload is larger than {mib:g} MiB, the most tracer accepts in one snapshot; nothing was stored. "
+        "Upload fewer or smaller files (an archive of only the manifests tracer needs), or pull from the cluster "
+        "one namespace at a time."
+    )
+
+
+class LimitedUploadHandler(FileUploadHandler):
+    """First of FILE_UPLOAD_HANDLERS: counts the file bytes of a request as they stream in and, once they pass
+    TRACER_MAX_UPLOAD_BYTES, stops the upload without reading the rest of the body (StopUpload with
+    connection_reset, https://docs.djangoproject.com/en/6.1/ref/files/uploads/#django.core.files.uploadhandler.FileUploadHandler).
+    The request is marked so tracer.middleware.UploadLimitMiddleware answers 413 instead of the view."""
+
+    def __init__(self, request: HttpRequest | None = None) -> None:
+        super().__init__(request)
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received += len(raw_data)
+        if self.received > settings.TRACER_MAX_UPLOAD_BYTES:
+            if self.request is not None:
+                setattr(self.request, _REFUSED, True)
+            raise StopUpload(connection_reset=True)
+        return raw_data  # the next handler (memory or temporary file) stores it
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+def upload_refused(request: HttpRequest) -> bool:
+    """Whether LimitedUploadHandler stopped this request's upload."""
+    return bool(getattr(request, _REFUSED, False))
 
 
 @dataclass
@@ -79,7 +121,7 @@ def store_upload(
 
     items = collect(files, pasted)
     if sum(len(data) for _, data in items) > settings.TRACER_MAX_UPLOAD_BYTES:
-        return UploadOutcome(errors=[error(f"the upload is larger than {settings.TRACER_MAX_UPLOAD_BYTES} bytes")])
+        return UploadOutcome(errors=[error(too_large_message())])
     if not items:
         return UploadOutcome(errors=[error("choose files, an archive, or paste YAML")])
     try:

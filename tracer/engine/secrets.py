@@ -1,9 +1,13 @@
 """Strip Secret values at load time so that tracer never holds, stores or shows them.
 
-Only public certificates survive: ``tls.crt`` of ``kubernetes.io/tls`` Secrets and ``ca.crt`` of
-any Secret, reduced to their CERTIFICATE PEM blocks (a private key pasted into ``tls.crt`` is
-dropped too) and normalised to base64 under ``data``. Everything else in ``data``/``stringData``
-goes, as does kubectl's last-applied-configuration annotation, which embeds the whole Secret.
+A Secret is kept by allowlist: ``apiVersion``, ``kind``, ``type``, the identifying parts of ``metadata``
+and the public certificates; any other field (``binaryData``, ``immutable``, a field a future API adds,
+a typo) is dropped unseen. The certificates are ``tls.crt`` of ``kubernetes.io/tls`` Secrets and
+``ca.crt`` of any Secret (ingress-nginx's auth-tls-secret and proxy-ssl-secret take an Opaque Secret
+with ``ca.crt``: https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#client-certificate-authentication),
+reduced to their CERTIFICATE PEM blocks (a private key pasted into ``tls.crt`` is dropped too) and
+normalised to base64 under ``data``. Everything else in ``data``/``stringData`` goes, as does kubectl's
+last-applied-configuration annotation, which embeds the whole Secret.
 """
 
 from __future__ import annotations
@@ -13,6 +17,25 @@ import binascii
 from typing import Any
 
 TLS_TYPE = "kubernetes.io/tls"
+# What a stored Secret keeps besides ``data`` (rebuilt from the certificates alone).
+_KEPT_FIELDS = ("apiVersion", "kind", "metadata", "type")
+# ObjectMeta fields that identify and relate the object (https://kubernetes.io/docs/reference/kubernetes-api/
+# common-definitions/object-meta/); managedFields (it lists the data keys) and anything unknown are dropped.
+_KEPT_METADATA = (
+    "name",
+    "generateName",
+    "namespace",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+)
 _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _BEGIN = "-----BEGIN CERTIFICATE-----"
 _END = "-----END CERTIFICATE-----"
@@ -45,8 +68,9 @@ def _public_cert(value: Any, encoded: bool) -> str | None:
 
 
 def sanitize_secret(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
-    """A copy of a Secret manifest without secret values, and how many values were dropped."""
-    out = dict(body)
+    """A copy of a Secret manifest with only the allowed fields, and how many values were dropped (each
+    ``data``/``stringData``/``binaryData`` entry and each other unknown field counts one)."""
+    out = {k: body[k] for k in _KEPT_FIELDS if k in body}
     dropped = 0
     keep = {"ca.crt"}
     if body.get("type") == TLS_TYPE:
@@ -54,7 +78,7 @@ def sanitize_secret(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     kept: dict[str, str] = {}
     # stringData wins over data for the same key, as the API server merges them.
     for section, encoded in (("data", True), ("stringData", False)):
-        values = out.pop(section, None)
+        values = body.get(section)
         if not isinstance(values, dict):
             dropped += values is not None
             continue
@@ -64,12 +88,17 @@ def sanitize_secret(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
                 dropped += 1
             else:
                 kept[key] = cert
+    binary = body.get("binaryData")  # ConfigMap-style raw bytes: never a place tracer reads a certificate from
+    dropped += len(binary) if isinstance(binary, dict) else binary is not None
+    dropped += sum(1 for k in body if k not in _KEPT_FIELDS and k not in ("data", "stringData", "binaryData"))
     if kept:
         out["data"] = kept
     metadata = out.get("metadata")
-    if isinstance(metadata, dict) and isinstance(metadata.get("annotations"), dict):
-        annotations = metadata["annotations"]
-        if _LAST_APPLIED in annotations:
-            out["metadata"] = {**metadata, "annotations": {k: v for k, v in annotations.items() if k != _LAST_APPLIED}}
+    if isinstance(metadata, dict):
+        metadata = {k: metadata[k] for k in _KEPT_METADATA if k in metadata}
+        annotations = metadata.get("annotations")
+        if isinstance(annotations, dict) and _LAST_APPLIED in annotations:
+            metadata["annotations"] = {k: v for k, v in annotations.items() if k != _LAST_APPLIED}
             dropped += 1
+        out["metadata"] = metadata
     return out, dropped
