@@ -25,7 +25,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -402,7 +402,10 @@ class LiveStack:
         wait_for(up, timeout=TIMEOUT, interval=0.2, what="the web server")
         return self.web
 
-    def start_worker(self, env: Mapping[str, str] | None = None, name: str = "worker") -> Proc:
+    def start_worker(
+        self, env: Mapping[str, str] | None = None, name: str = "worker", concurrency: int = 1, args: Iterable[str] = ()
+    ) -> Proc:
+        """A Celery worker; ``args`` adds options such as ``-Q traces.heavy`` or ``-X traces.heavy``."""
         proc = self._spawn(
             name,
             [
@@ -413,13 +416,14 @@ class LiveStack:
                 "tracer",
                 "worker",
                 "--concurrency",
-                "1",
+                str(concurrency),
                 "--loglevel",
                 "info",
                 "--hostname",
                 f"{name}-{self._counter}@%h",
                 "--without-gossip",
                 "--without-mingle",
+                *args,
             ],
             env,
         )
@@ -575,3 +579,29 @@ def measure_on_stack[T](prefix: str, database_url: str | None, measure: Callable
         finally:
             stack.close()
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def postgres_test_url() -> str | None:
+    """The PostgreSQL server the live tests may use (TRACER_TEST_DATABASE_URL or DATABASE_URL), if any."""
+    for name in ("TRACER_TEST_DATABASE_URL", "DATABASE_URL"):
+        value = os.environ.get(name, "")
+        if value.startswith(("postgres://", "postgresql://")):
+            return value
+    return None
+
+
+@contextlib.contextmanager
+def fresh_postgres_database(server_url: str, prefix: str = "tracer_it") -> Iterator[str]:
+    """A new, empty database on the server of ``server_url`` for one test; dropped (forcibly) afterwards."""
+    import psycopg  # a requirement: with a PostgreSQL URL given, a missing driver is a failure
+
+    parts = urllib.parse.urlsplit(server_url)
+    admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

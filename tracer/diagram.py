@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracer.engine.http_status import status_text as http_status_text
+from tracer.engine.printable import printable_tree
 from tracer.engine.result import Hop, RequestTrace
 from tracer.engine.verdicts import ANSWERED, ASSUMED, DROPPED, REDIRECTED, VERDICTS, assign_verdicts
 
@@ -281,6 +282,7 @@ def _head(x1: float, x2: float, y: float) -> str:
 
 def layout(req: dict[str, Any]) -> Diagram:
     """Compute the diagram of one request of a trace-v1 document."""
+    req = printable_tree(req)  # names and URLs from manifests: control characters would make the SVG invalid XML
     hops: list[dict[str, Any]] = list(req.get("hops") or [])
     used = {"browser"} | {COMPONENT_LANE.get(str(h.get("component")), "controller") for h in hops}
     lanes = [
@@ -464,6 +466,7 @@ class VDiagram:
 
 def layout_vertical(req: dict[str, Any]) -> VDiagram:
     """The flow of one request top to bottom in 300 px, so a phone shows it at its native size (12 px text)."""
+    req = printable_tree(req)
     hops: list[dict[str, Any]] = list(req.get("hops") or [])
     verdicts, decided_by = request_verdicts(req)
     consulted = looked_up(verdicts, decided_by)

@@ -13,6 +13,8 @@ from tracer.engine.options import CONTROLLERS
 from .models import ShareLink
 from .request_spec import SpecError, clean_journey, clean_options, clean_request, split_request_line
 
+# The API's JSON schema bound for whole numbers (tracer/schema/api_trace_request.json): int64, as Kubernetes.
+INT64_MAX = 2**63 - 1
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 HTTP_VERSIONS = (("1.1", "HTTP/1.1"), ("2", "HTTP/2"), ("1.0", "HTTP/1.0"), ("3", "HTTP/3"))
 MODES = (("request", "Single request"), ("journey", "Browser journey"))
@@ -76,10 +78,10 @@ class ScenarioForm(forms.Form):
     client_ip = forms.GenericIPAddressField(
         label="Client IP", required=False, widget=forms.TextInput(attrs={"placeholder": "203.0.113.10"})
     )
-    body_bytes = forms.IntegerField(label="Body size (bytes)", required=False, min_value=0)
+    body_bytes = forms.IntegerField(label="Body size (bytes)", required=False, min_value=0, max_value=INT64_MAX)
     controller = forms.ChoiceField(label="Controller", required=False, choices=controller_choices)
     assume_endpoints = forms.BooleanField(label="Assume every Service has ready endpoints", required=False)
-    seed = forms.IntegerField(required=False, min_value=0, widget=forms.NumberInput(attrs={"placeholder": "random"}))
+    seed = forms.IntegerField(required=False, min_value=0, max_value=INT64_MAX, widget=forms.NumberInput(attrs={"placeholder": "random"}))
     # A journey starts at the URL above with the method, headers, HTTP version and client IP above.
     idle_seconds = forms.FloatField(
         label="WebSocket idle (s)",
@@ -145,7 +147,7 @@ class ScenarioForm(forms.Form):
                 self._request = clean_request(raw)
             self._options = clean_options(self._chosen_options())
         except SpecError as exc:
-            name = JOURNEY_FIELDS.get(exc.field, exc.field)
+            name = JOURNEY_FIELDS.get(exc.field, exc.field).removeprefix("options.")
             if name in self.fields:
                 self.add_error(name, exc.message)
             else:

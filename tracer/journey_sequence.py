@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from tracer.engine.journey.runner import JOURNEY_CLOCK
 from tracer.engine.journey.set_cookie import parse_set_cookie
 from tracer.engine.journey.text import journey_step_ok
+from tracer.engine.printable import printable_tree
 
 from .diagram import ERROR_TEXT, outcome_class, status_text
 from .journey_table import is_journey_trace
@@ -490,6 +491,7 @@ def _lanes(requests: list[Json], targets: list[_Target | None]) -> list[SeqLane]
 def journey_sequence(result: Json | None) -> Sequence | None:
     """The sequence diagram of a trace-v1 document's journey(s); None for a trace of single requests."""
     # Indexes stay those of the trace: the page addresses request r as #request-<r>.
+    result = printable_tree(result)  # control characters would make the SVG invalid XML
     requests = [r if isinstance(r, dict) else {} for r in (result or {}).get("requests") or []]
     if not requests or not is_journey_trace(requests):
         return None

@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from tracer.engine.printable import printable, printable_tree
+
 from .diagram import request_verdicts, status_text
 from .journey_table import is_journey_trace, journey_rows
 
@@ -30,6 +32,8 @@ def _md(text: Any) -> str:
 def markdown_summary(result: dict[str, Any], title: str = "", url: str = "") -> str:
     """A Markdown summary: per request, the hop table and the diagnoses with fixes."""
     lines: list[str] = []
+    # Control characters and bidi overrides from manifests shown as \x1b, \u202e (tracer/engine/printable.py).
+    result, title, url = printable_tree(result), printable(title), printable(url)
     if title:
         lines += [f"## {_md(title)}", ""]
     if url:

@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from tracer.engine.printable import printable, printable_tree
+
 from .diagram import (
     LOOKED_UP,
     hop_words,
@@ -23,6 +25,7 @@ from .journey_table import is_journey_trace, journey_rows
 from .markdown_export import markdown_summary
 from .models import Snapshot, SnapshotObject, Trace
 from .rule_pages import rule_ref
+from .value_caps import cut_values
 
 YAML_EXCERPT_LINES = 60
 
@@ -32,10 +35,11 @@ def to_yaml(body: Any) -> str:
 
 
 def yaml_lines(body: Any, limit: int | None = None) -> tuple[list[str], bool]:
-    lines = to_yaml(body).splitlines()
+    """YAML lines for display: long values cut (value_caps), control characters visible (printable)."""
+    lines = to_yaml(cut_values(body)).splitlines()
     if limit is not None and len(lines) > limit:
-        return lines[:limit], True
-    return lines, False
+        return [printable(line) for line in lines[:limit]], True
+    return [printable(line) for line in lines], False
 
 
 # -- snapshot diff -------------------------------------------------------------------------------------
@@ -317,7 +321,7 @@ def diagnosis_rows(req: dict[str, Any], r: int, hop_url: HopUrl, decided_by: int
 
 def trace_context(trace: Trace, hop_url: HopUrl, *, title_url: str = "") -> dict[str, Any]:
     """Everything the result partial needs: per request its diagram, hop rows, diagnoses; the Markdown."""
-    result = trace.result or {}
+    result = printable_tree(trace.result or {})  # control characters and bidi overrides shown as \x1b, \u202e
     requests = []
     for r, req in enumerate(result.get("requests") or []):
         diagram = layout(req)
@@ -388,7 +392,7 @@ def _changes(changes: dict[str, Any]) -> list[dict[str, Any]]:
 
 def hop_context(trace: Trace, r: int, i: int) -> dict[str, Any] | None:
     """The hop's details with each object's stored YAML excerpt; None when the indexes are out of range."""
-    requests = (trace.result or {}).get("requests") or []
+    requests = printable_tree(trace.result or {}).get("requests") or []
     if not (0 <= r < len(requests)):
         return None
     req = requests[r]

@@ -3,6 +3,12 @@
 The web side stores a queued trace and publishes ``run_trace`` after the commit; the worker side
 (tracer/tasks.py) claims rows and sweeps up what was never published or was abandoned. Publishing goes
 by task name through the Celery app, so this module needs neither the task code nor the worker.
+
+Fairness is Celery routing: each workspace's traces go to one of ``traces.0 .. traces.{N-1}`` (a stable hash of
+the workspace), which the worker consumes in turn, so one workspace's burst waits behind itself, not in front of
+the others. Traces that may run for their whole budget (a snapshot flagged for unbounded regexes at load, or one
+whose trace already used its budget up) go to ``traces.heavy``, served by a worker of its own, so they never hold
+the slots that light traces use (settings: CELERY_TASK_QUEUES).
 """
 
 from __future__ import annotations
@@ -10,6 +16,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
+import zlib
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +31,7 @@ from django.utils import timezone
 from tracer.celery import app
 
 from .models import Scenario, Trace
+from .models import Snapshot as SnapshotRow
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -84,14 +93,113 @@ def release_if_abandoned(trace_id: Any, running_before: datetime | None = None) 
     )
 
 
+# -- routing ------------------------------------------------------------------------------------------
+
+# Written by the engine's load-time check (tracer/engine/regex_risk.py) at the start of its warnings' messages.
+REGEX_RISK_PREFIX = "unbounded regex"
+HEAVY_MARK = "tracer:heavy-snapshot:{}"
+HEAVY_MARK_SECONDS = 30 * 24 * 3600
+_flagged: dict[str, bool] = {}  # snapshot pk -> flagged at load; snapshots never change, so this never goes stale
+_FLAGGED_MAX = 4096
+_redis_lock = threading.Lock()
+_redis_client: redis.Redis | None = None
+
+
+def workspace_queue(workspace_id: Any) -> str:
+    """The fair queue of a workspace: a hash that is the same in every process (not Python's salted hash)."""
+    return f"traces.{zlib.crc32(str(workspace_id).encode()) % settings.TRACER_TRACE_QUEUES}"
+
+
+def _redis() -> redis.Redis | None:
+    """A client of the broker's Redis for the heavy marks (short timeouts: a mark is a hint, never worth a wait)."""
+    global _redis_client
+    url = str(settings.CELERY_BROKER_URL)
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        return None
+    with _redis_lock:
+        if _redis_client is None:
+            _redis_client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        return _redis_client
+
+
+def flagged_at_load(warnings: Any) -> bool:
+    """Whether a snapshot's stored load warnings flag a regex that cannot be bounded."""
+    return isinstance(warnings, list) and any(
+        isinstance(w, dict) and str(w.get("message", "")).startswith(REGEX_RISK_PREFIX) for w in warnings
+    )
+
+
+def mark_heavy(snapshot_id: Any) -> None:
+    """Remember that a trace on this snapshot used its whole budget: its next traces go to the heavy queue."""
+    client = _redis()
+    if client is None:
+        return
+    try:
+        client.set(HEAVY_MARK.format(snapshot_id), 1, ex=HEAVY_MARK_SECONDS)
+    except redis.exceptions.RedisError as exc:
+        logger.warning("could not mark snapshot %s heavy: %s", snapshot_id, exc)
+
+
+def _marked_heavy(snapshot_id: Any) -> bool:
+    client = _redis()
+    if client is None:
+        return False
+    try:
+        return bool(client.exists(HEAVY_MARK.format(snapshot_id)))
+    except redis.exceptions.RedisError:
+        return False  # the broker is down: publishing fails anyway and the sweep routes it again later
+
+
+def snapshot_is_heavy(snapshot_id: Any, warnings: Any = None) -> bool:
+    """Flagged at load (``warnings``: the row's, when the caller has them) or marked after a trace used its budget."""
+    key = str(snapshot_id)
+    flagged = _flagged.get(key)
+    if flagged is None:
+        if warnings is None:
+            warnings = SnapshotRow.objects.filter(pk=snapshot_id).values_list("warnings", flat=True).first()
+        flagged = flagged_at_load(warnings)
+        if len(_flagged) >= _FLAGGED_MAX:
+            _flagged.clear()
+        _flagged[key] = flagged
+    return flagged or _marked_heavy(snapshot_id)
+
+
+def queue_for(workspace_id: Any, snapshot_id: Any, warnings: Any = None) -> str:
+    return settings.TRACER_HEAVY_QUEUE if snapshot_is_heavy(snapshot_id, warnings) else workspace_queue(workspace_id)
+
+
+def queue_for_trace(trace_id: Any) -> str | None:
+    """The queue a stored trace belongs on now (None: the trace is gone)."""
+    row = Trace.objects.filter(pk=trace_id).values("workspace_id", "snapshot_id").first()
+    if row is None:
+        return None
+    return queue_for(row["workspace_id"], row["snapshot_id"])
+
+
+def move_if_heavy(trace_id: Any, delivered_to: str | None) -> bool:
+    """On the worker, before claiming: a trace delivered on a light queue whose snapshot became heavy after it was
+    published goes to the heavy queue instead. True when it was moved (the caller then drops this delivery)."""
+    if not delivered_to or delivered_to == settings.TRACER_HEAVY_QUEUE:
+        return False
+    row = Trace.objects.filter(pk=trace_id, state=Trace.State.QUEUED).values("snapshot_id").first()
+    if row is None or not snapshot_is_heavy(row["snapshot_id"]):
+        return False
+    try:
+        app.send_task(RUN_TRACE_TASK, args=(str(trace_id),), queue=settings.TRACER_HEAVY_QUEUE)
+    except PUBLISH_ERRORS:
+        return False  # run it here rather than risk losing it
+    return True
+
+
 # -- publishing ----------------------------------------------------------------------------------------
 
 
-def publish_trace(trace_id: Any) -> bool:
-    """Send the task to the broker; False (nothing raised) when the broker is down: the sweep sends it later."""
+def publish_trace(trace_id: Any, queue: str | None = None) -> bool:
+    """Send the task to the broker; False (nothing raised) when the broker is down: the sweep sends it later.
+    ``queue``: where it goes (by default looked up: tracer.queue.queue_for_trace)."""
     Trace.objects.filter(pk=trace_id, state=Trace.State.QUEUED).update(enqueued_at=timezone.now())
     try:
-        app.send_task(RUN_TRACE_TASK, args=(str(trace_id),))
+        app.send_task(RUN_TRACE_TASK, args=(str(trace_id),), queue=queue or queue_for_trace(trace_id))
     except PUBLISH_ERRORS as exc:
         logger.warning("could not publish trace %s: %s", trace_id, exc)
         Trace.objects.filter(pk=trace_id, state=Trace.State.QUEUED).update(enqueued_at=None)
@@ -113,9 +221,10 @@ def submit_trace(
     test transaction). A failed publish leaves the trace queued for the sweep.
     """
     published: list[bool] = []
+    queue = queue_for(snapshot.workspace_id, snapshot.pk, snapshot.warnings)
 
     def send(trace_id: Any) -> None:
-        published.append(publish_trace(trace_id))
+        published.append(publish_trace(trace_id, queue))
 
     with transaction.atomic():
         if scenario is None:

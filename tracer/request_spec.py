@@ -17,10 +17,13 @@ from tracer.engine import OptionError, Options, RequestError, parse_request
 from tracer.engine.journey.spec import parse_spec
 from tracer.engine.request import space_in_url
 from tracer.engine.request import split_request_line as engine_split_request_line
+from tracer.request_schema import schema_problems
 
 # Keys of the engine's request mapping a Scenario keeps.
 REQUEST_KEYS = ("method", "url", "headers", "http_version", "client_ip", "body_bytes", "sni", "via")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Browsers and servers stop well before this (nginx's large_client_header_buffers default is 8k per line).
+MAX_URL_CHARS = 8192
 # The engine names a journey's field in its message: "journey field journey.idleSeconds: expected ...".
 _JOURNEY_FIELD = re.compile(r"^journey field (?P<field>\S+): (?P<message>.*)$", re.S)
 
@@ -34,6 +37,13 @@ class SpecError(ValueError):
         self.field = field
 
 
+def _check_shape(data: Any, part: str) -> None:
+    """The JSON schema's types and sizes for one part (tracer/schema/api_trace_request.json): the first problem."""
+    problems = schema_problems(data, part)
+    if problems:
+        raise SpecError(problems[0].message, problems[0].field)
+
+
 def split_request_line(text: str) -> dict[str, str]:
     """The engine's request-line split (method and version optional), its refusal as a SpecError on the URL."""
     try:
@@ -44,6 +54,8 @@ def split_request_line(text: str) -> dict[str, str]:
 
 def _check_url(url: str) -> str:
     url = url.strip()
+    if len(url) > MAX_URL_CHARS:
+        raise SpecError(f"the URL is longer than {MAX_URL_CHARS} characters", "url")
     if " " in url:
         raise SpecError(str(space_in_url(url)), "url")
     if _CONTROL.search(url) or any(c.isspace() for c in url):
@@ -76,7 +88,8 @@ def clean_request(raw: str | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(raw, str):
         data: dict[str, Any] = dict(split_request_line(raw))
     elif isinstance(raw, Mapping):
-        data = {k: raw[k] for k in REQUEST_KEYS if k in raw}
+        data = {k: raw[k] for k in REQUEST_KEYS if k in raw}  # other keys are not kept (the API refuses them)
+        _check_shape(data, "request_object")
     else:
         raise SpecError("the request must be a request line ('GET https://host/path') or a JSON object", "request")
     if not isinstance(data.get("url"), str) or not data["url"].strip():
@@ -100,6 +113,7 @@ def clean_journey(raw: Any) -> dict[str, Any]:
     Raises SpecError whose field is the spec's (``journey.idleSeconds``). The spec is kept as given, with the
     start URL and the method as the engine reads them, so the stored scenario stays what was asked.
     """
+    _check_shape(raw, "journey")
     if isinstance(raw, Mapping) and isinstance(raw.get("start"), str):
         try:
             _check_url(raw["start"])  # as for a single request: a space is refused, not silently encoded
@@ -128,6 +142,7 @@ def clean_options(raw: Any) -> dict[str, Any]:
     """Engine options as given, once the engine accepts them."""
     if not isinstance(raw, Mapping):
         raise SpecError("options must be a JSON object", "options")
+    _check_shape(raw, "options")
     options = dict(raw)
     try:
         Options.from_kwargs(**options)

@@ -39,7 +39,8 @@ def get_engine(snapshot: Snapshot, options: dict[str, Any]) -> Engine:
         if engine is not None:
             _engines.move_to_end(key)
             return engine
-    engine = Engine(snapshot.to_engine(), **opts)
+    # Every trace the web app runs is bounded (tracer/engine/budget.py); one setting per process, so not in the key.
+    engine = Engine(snapshot.to_engine(), **opts, budget_seconds=settings.TRACER_TRACE_BUDGET_SECONDS)
     with _lock:
         _engines[key] = engine
         while len(_engines) > max(1, settings.TRACER_ENGINE_CACHE_SIZE):

@@ -22,8 +22,9 @@ from celery.signals import worker_ready, worker_shutting_down
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections
 
+from .metrics import observe_outcome
 from .models import Trace
-from .queue import RUN_TRACE_TASK, release_if_abandoned, requeue_stale_traces, worker_id
+from .queue import RUN_TRACE_TASK, mark_heavy, move_if_heavy, release_if_abandoned, requeue_stale_traces, worker_id
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,8 @@ def execute_trace(trace_id: str, worker: str) -> dict[str, Any]:
         trace.fail(worker, f"internal error in the engine: {type(exc).__name__}: {exc}")
         return {"trace": str(trace_id), "state": "failed"}
     trace.finish(worker, result, engine_ms)
+    if any(r.get("error") == "budget-exceeded" for r in result.get("requests") or []):
+        mark_heavy(trace.snapshot_id)  # its snapshot's next traces go to the heavy queue (tracer/queue.py)
     return {"trace": str(trace_id), "state": "done"}
 
 
@@ -87,7 +90,9 @@ def execute_trace(trace_id: str, worker: str) -> dict[str, Any]:
 )
 def run_trace(self: Any, trace_id: str) -> dict[str, Any]:
     try:
-        return execute_trace(trace_id, worker_id(self.request.id))
+        if move_if_heavy(trace_id, (self.request.delivery_info or {}).get("routing_key")):
+            return {"trace": str(trace_id), "moved": settings.TRACER_HEAVY_QUEUE}
+        return observe_outcome(trace_id, execute_trace(trace_id, worker_id(self.request.id)))  # tracer/metrics.py
     except TRANSIENT_ERRORS as exc:
         # Exponential backoff: 1, 2, 4 ... 60 s.
         raise self.retry(exc=exc, countdown=min(60, 2**self.request.retries)) from exc

@@ -9,6 +9,7 @@ from tracer.views import (
     api,
     dataplanes,
     fixes,
+    health,
     imports,
     invites,
     iterate,
@@ -19,12 +20,17 @@ from tracer.views import (
     share,
     snapshots,
     traces,
+    translation,
 )
 
 urlpatterns = [
     path("", accounts.home, name="tracer-home"),
     path("login/", invites.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # operations (docs/operations.md): probes and Prometheus metrics
+    path("healthz", health.healthz, name="tracer-healthz"),
+    path("readyz", health.readyz, name="tracer-readyz"),
+    path("metrics", health.metrics_view, name="tracer-metrics"),
     # /snapshots/
     path("snapshots/", snapshots.snapshot_list, name="tracer-snapshots"),
     path("snapshots/upload/", snapshots.upload, name="tracer-upload"),
@@ -35,6 +41,9 @@ urlpatterns = [
     path("snapshots/<uuid:snapshot_id>/routes/", routes.snapshot_routes, name="tracer-snapshot-routes"),
     path("snapshots/<uuid:snapshot_id>/diff/compare/", iterate.diff_compare, name="tracer-diff-compare"),
     path("snapshots/<uuid:snapshot_id>/dataplanes/", dataplanes.snapshot_dataplanes, name="tracer-snapshot-dataplanes"),
+    path("snapshots/<uuid:snapshot_id>/translate/", translation.snapshot_translate, name="tracer-snapshot-translate"),
+    path("snapshots/<uuid:snapshot_id>/translation/", translation.snapshot_translation,
+         name="tracer-snapshot-translation"),
     path("snapshots/<uuid:snapshot_id>/dataplanes/trace/", dataplanes.dataplanes_trace,
          name="tracer-dataplanes-trace"),
     path("snapshots/<uuid:snapshot_id>/traces/", traces.trace_create, name="tracer-trace-create"),

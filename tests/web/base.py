@@ -61,7 +61,7 @@ def broker(**kwargs: Any) -> Any:
 
 def published(trace: Trace) -> Any:
     """The call ``broker()`` records for publishing ``trace``."""
-    return mock.call(queue.RUN_TRACE_TASK, args=(str(trace.pk),))
+    return mock.call(queue.RUN_TRACE_TASK, args=(str(trace.pk),), queue=queue.queue_for_trace(trace.pk))
 
 
 def run_trace_now(

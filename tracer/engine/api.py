@@ -6,12 +6,15 @@ CLI, the web worker and the benchmark use; ``trace`` is the one-shot convenience
 
 from __future__ import annotations
 
+import contextlib
 import gc
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from .budget import Budget, BudgetExceeded, exceeded_diagnosis, exceeded_hop, limit
+from .budget import check as check_budget
 from .choice import Chooser
 from .context import EngineContext
 from .dataplanes import RouteTable, get_dataplane
@@ -151,7 +154,11 @@ class Engine:
 
     def route(self, request: str | dict[str, Any] | Request) -> RequestTrace:
         req = parse_request(request)
-        choice = self.chooser.choose(req)
+        try:
+            check_budget()  # per request: once the trace's budget is spent, every later request ends at once
+            choice = self.chooser.choose(req)
+        except BudgetExceeded as exc:
+            return self._over_budget(self.installations[0], req, [], exc.budget)
         result = self._route_on(choice.chosen, req)
         if len(self.installations) > 1:
             result.installation = {"name": choice.chosen.name, "reason": choice.reason}
@@ -187,7 +194,10 @@ class Engine:
             ))
         if compiled.table is None:
             return assign_verdicts(_not_simulated(inst, req, front))
-        result = compiled.table.route(req)  # every data plane sets result.request from req.to_dict()
+        try:
+            result = compiled.table.route(req)  # every data plane sets result.request from req.to_dict()
+        except BudgetExceeded as exc:
+            return self._over_budget(inst, req, front, exc.budget)
         result.controller = result.controller or inst.family
         for hop in front:
             if hop.status is None and hop.outcome == "forward" and result.error is None:
@@ -195,6 +205,25 @@ class Engine:
         result.hops = front + result.hops
         finish_trace(result)  # a pod behind a deny-all fault: the enforced case, the other as a branch
         return assign_verdicts(result)
+
+    def _over_budget(self, inst: Installation, req: Request, front: list[Hop], budget: Budget) -> RequestTrace:
+        """The request the trace's budget stopped: no status, error budget-exceeded, the slow rule named."""
+        diagnosis = exceeded_diagnosis(self.snapshot, budget)
+        return assign_verdicts(RequestTrace(
+            request=req.to_dict(),
+            controller=inst.family,
+            status=None,
+            error="budget-exceeded",
+            hops=[*front, exceeded_hop(inst.name, budget, diagnosis.objects)],
+            diagnoses=[diagnosis],
+        ))
+
+    def _find_fixes(self, requests: list[RequestTrace], journey: str = "", start: str = "") -> None:
+        """Fix search re-traces derived snapshots under the same budget; once it has run out, no search."""
+        if any(r.error == "budget-exceeded" for r in requests):
+            return
+        with contextlib.suppress(BudgetExceeded):
+            find_fixes(FixContext(self.snapshot, self._profiles(), requests, journey, start))
 
     def trace(self, request: str | dict[str, Any] | Request | JourneySpec) -> Trace:
         if isinstance(request, JourneySpec) or (isinstance(request, dict) and is_journey(request)):
@@ -209,10 +238,11 @@ class Engine:
         """Several journeys in one trace (their steps each start at 1); by default the snapshot's Journeys."""
         wanted = list(specs) if specs is not None else self.snapshot_journeys()
         routed = []
-        for spec in wanted:
-            requests = run_journey(self, spec)
-            find_fixes(FixContext(self.snapshot, self._profiles(), requests, spec.name, spec.start))
-            routed += requests
+        with limit(self.options.budget_seconds):
+            for spec in wanted:
+                requests = run_journey(self, spec)
+                self._find_fixes(requests, spec.name, spec.start)
+                routed += requests
         return Trace(
             requests=routed,
             snapshot=self.snapshot_info(),
@@ -228,9 +258,10 @@ class Engine:
         return found
 
     def trace_many(self, requests: Iterable[str | dict[str, Any] | Request]) -> Trace:
-        routed = [self.route(r) for r in requests]  # before the warnings: routing may compile more tables
-        for rt in routed:
-            find_fixes(FixContext(self.snapshot, self._profiles(), [rt]))
+        with limit(self.options.budget_seconds):
+            routed = [self.route(r) for r in requests]  # before the warnings: routing may compile more tables
+            for rt in routed:
+                self._find_fixes([rt])
         return Trace(
             requests=routed,
             snapshot=self.snapshot_info(),

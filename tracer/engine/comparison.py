@@ -7,12 +7,49 @@ on Gateway API?") says where the paths part. Requests are aligned by position (a
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
+from .errors import OptionError
 from .http_status import status_text
+from .printable import printable
 
 Json = dict[str, Any]
 HOP_KEYS = ("component", "name", "outcome", "verdict")
+_KEYED = re.compile(r"^([a-z][a-z-]*)=(.*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """One side of a comparison: ``current`` (the main snapshot with the options as given), ``controller`` (the
+    main snapshot through the data plane ``value``) or ``snapshot`` (the snapshot at path ``value``)."""
+
+    kind: str
+    value: str = ""
+
+
+def parse_side(spec: str) -> Side:
+    """``controller=NAME``, ``snapshot=PATH``, or a bare PATH (the older form: a second snapshot)."""
+    m = _KEYED.match(spec)
+    if m is None:
+        if not spec:
+            raise OptionError("--compare: an empty value; give controller=NAME, snapshot=PATH or a path")
+        return Side("snapshot", spec)
+    key, value = m.groups()
+    if key not in ("controller", "snapshot"):
+        raise OptionError(f"--compare {spec!r}: {key}= is not known; give controller=NAME, snapshot=PATH or a path")
+    if not value:
+        raise OptionError(f"--compare {spec!r}: {key}= needs a value")
+    return Side(key, value)
+
+
+def parse_sides(specs: list[str]) -> tuple[Side, Side]:
+    """One value: A is the main snapshot as traced without --compare, B the value. Two values: A and B."""
+    if not 1 <= len(specs) <= 2:
+        raise OptionError(f"--compare takes one or two values (A and B), not {len(specs)}")
+    sides = [parse_side(s) for s in specs]
+    return (Side("current"), sides[0]) if len(sides) == 1 else (sides[0], sides[1])
 
 
 def _outcome(r: Json | None) -> tuple[Any, ...] | None:
@@ -37,10 +74,21 @@ def first_hop_difference(a: Json | None, b: Json | None) -> Json | None:
     return None
 
 
+# Hops named after the data plane itself: on two families their names differ by definition, so only what they
+# do (outcome, verdict, status) tells them apart.
+FAMILY_NAMED = frozenset({"load-balancer", "controller"})
+
+
 def _key(h: Json) -> tuple[Any, ...]:
     # A forwarding hop only passes back the status it got; it differs where the hop that decided differs.
     status = None if h.get("verdict") == "forwarded" else h.get("status")
-    return (*(h.get(k) for k in HOP_KEYS), status)
+    keys = (k for k in HOP_KEYS if not (k == "name" and h.get("component") in FAMILY_NAMED))
+    return (*(h.get(k) for k in keys), status)
+
+
+def same_hop(x: Json | None, y: Json | None) -> bool:
+    """Whether two hops at one position do the same: component, name, outcome, verdict and deciding status."""
+    return x is not None and y is not None and _key(x) == _key(y)
 
 
 def _hop(h: Json | None) -> Json | None:
@@ -83,7 +131,7 @@ def render_comparison(rows: list[Json], label_a: str, label_b: str) -> str:
             lines.append(f"       first different hop #{diff['index'] + 1}: A {side_a}; B {side_b}")
     lines += ["", f"{len(changed)} of {len(rows)} request(s) change outcome." if changed else
               f"No request changes outcome ({len(rows)} compared)."]
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines)) + "\n"  # hop names and URLs come from manifests
 
 
 def _hop_words(h: Json) -> str:

@@ -141,6 +141,7 @@ DIAGNOSES: dict[str, DiagnosisKind] = _kinds(
     _K("DUPLICATE_LOCATION", "Two paths render the same nginx location", "error", ("ingress-nginx#3.10",)),
     _K("REGEX_INVALID", "A path regex does not compile", "error", ("ingress-nginx#3.4",)),
     _K("REGEX_TIMEOUT", "A path regex backtracks catastrophically", "error", ("ingress-nginx#3.4",)),
+    _K("TRACE_BUDGET_EXCEEDED", "The trace ran out of its time budget", "error", ("ingress-nginx#3.4",)),
     # -- ingress-nginx: policies decided per request (policies.py) ------------------------------------
     _K("BODY_TOO_LARGE", "The request body exceeds proxy-body-size", "error", ("ingress-nginx#8.6", "ingress-nginx#0")),
     _K("CLIENT_BLOCKED", "The client is in block-cidrs", "error", ("ingress-nginx#9.1",)),

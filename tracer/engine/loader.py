@@ -25,6 +25,7 @@ from tracer.engine.errors import LoadError
 from tracer.engine.fieldlines import field_line, helm_template_line
 from tracer.engine.k8s import GENERIC_POD_MAKER, POD_MAKERS, pod_maker
 from tracer.engine.limits import Limits
+from tracer.engine.regex_risk import regex_warnings
 from tracer.engine.secrets import sanitize_secret
 from tracer.engine.snapshot import CLUSTER_SCOPED_KINDS, KNOWN_KINDS, K8sObject, LoadWarning, Snapshot, Source
 from tracer.engine.yamldocs import Document
@@ -468,4 +469,5 @@ class _Loader:
             warnings.append(
                 LoadWarning(f"{n} Secret value{'s' if n != 1 else ''} dropped; tracer never stores secret data")
             )
+        warnings.extend(regex_warnings(self.objects))  # regexes that cannot be bounded (regex_risk.py)
         return Snapshot(self.objects, warnings)

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .budget import budget_seconds
 from .errors import OptionError
 
 CONTROLLERS = ("ingress-nginx", "ingress-spec", "traefik-v1", "traefik", "istio", "knative", "gateway-api")
@@ -20,6 +21,9 @@ class Options:
     # AppProfile documents (tracer.engine.profiles), or the path of a file or folder of them.
     app_profiles: list[dict[str, Any]] | str = field(default_factory=list)
     faults: list[dict[str, Any]] = field(default_factory=list)
+    # Seconds one trace may spend routing, all its requests and regexes together (tracer.engine.budget); None:
+    # unbounded. A request the budget stops ends with error "budget-exceeded".
+    budget_seconds: float | None = None
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> Options:
@@ -38,6 +42,7 @@ class Options:
         kwargs["assume_endpoints"] = bool(kwargs.get("assume_endpoints", False))
         kwargs["app_profiles"] = _app_profiles(kwargs.get("app_profiles"))
         kwargs["faults"] = list(kwargs.get("faults") or [])
+        kwargs["budget_seconds"] = budget_seconds(kwargs.get("budget_seconds"))
         return cls(**kwargs)
 
     def to_dict(self) -> dict[str, Any]:

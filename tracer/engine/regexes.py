@@ -8,10 +8,14 @@ of hanging the trace. Python's ``re`` is never used on user patterns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from time import monotonic
 
 import regex
+
+from .budget import SLOW_EVALUATION, Budget, BudgetExceeded, active
 
 DEFAULT_TIMEOUT = 0.05  # seconds; far above any sane pattern, far below a user-visible hang
 
@@ -35,16 +39,57 @@ class CompiledPattern:
     compiled: regex.Pattern
 
     def search(self, text: str, timeout: float = DEFAULT_TIMEOUT) -> regex.Match | RegexProblem | None:
+        budget = active()
+        if budget is not None:
+            return _budgeted(budget, self.compiled.search, self.source, text, timeout)
         try:
             return self.compiled.search(text, timeout=timeout)
         except TimeoutError:
             return _timeout(self.source, text, timeout)
 
     def match(self, text: str, timeout: float = DEFAULT_TIMEOUT) -> regex.Match | RegexProblem | None:
+        budget = active()
+        if budget is not None:
+            return _budgeted(budget, self.compiled.match, self.source, text, timeout)
         try:
             return self.compiled.match(text, timeout=timeout)
         except TimeoutError:
             return _timeout(self.source, text, timeout)
+
+    def fullmatch(self, text: str, timeout: float = DEFAULT_TIMEOUT) -> regex.Match | RegexProblem | None:
+        """Anchored at both ends (Gateway API RegularExpression matches)."""
+        budget = active()
+        if budget is not None:
+            return _budgeted(budget, self.compiled.fullmatch, self.source, text, timeout)
+        try:
+            return self.compiled.fullmatch(text, timeout=timeout)
+        except TimeoutError:
+            return _timeout(self.source, text, timeout)
+
+
+def _budgeted(
+    budget: Budget, run: Callable[..., regex.Match | None], source: str, text: str, timeout: float
+) -> regex.Match | RegexProblem | None:
+    """One evaluation under the trace's budget (tracer.engine.budget): refused once the deadline has passed, its
+    timeout capped at what is left, and timed so that the rule that used the budget up can be named."""
+    start = monotonic()
+    left = budget.deadline - start
+    if left <= 0:
+        budget.exceeded = True
+        raise BudgetExceeded(budget)
+    try:
+        found = run(text, timeout=min(timeout, left))
+    except TimeoutError:
+        end = monotonic()
+        budget.note(source, end - start)
+        if end >= budget.deadline:
+            budget.exceeded = True
+            raise BudgetExceeded(budget) from None
+        return _timeout(source, text, timeout)
+    spent = monotonic() - start
+    if spent >= SLOW_EVALUATION:
+        budget.note(source, spent)
+    return found
 
 
 def _timeout(pattern: str, text: str, timeout: float) -> RegexProblem:

@@ -11,6 +11,7 @@ from typing import Any
 
 from .http_status import status_text
 from .journey.text import journey_line, journey_step_ok
+from .printable import printable, printable_tree
 from .result import Trace
 
 Json = dict[str, Any]
@@ -158,7 +159,7 @@ def _journeys(requests: list[Json], width: int | None) -> list[str]:
 
 def render_text(trace: Trace | Json, width: int | None = DEFAULT_WIDTH) -> str:
     """The trace as text no wider than ``width`` columns (``None``: one line per item, however long)."""
-    data = _as_dict(trace)
+    data = printable_tree(_as_dict(trace))  # escaped before wrapping, so the widths hold
     out: list[str] = []
     if any("step" in rt for rt in data["requests"]):
         out.extend(_journeys(data["requests"], width))
@@ -175,4 +176,5 @@ def render_text(trace: Trace | Json, width: int | None = DEFAULT_WIDTH) -> str:
             out.extend(_wrap(str(w), width, "  ", "    "))
         if len(warnings) > 20:
             out.append(f"  ... and {len(warnings) - 20} more")
-    return "\n".join(out)
+    # Names, hosts and headers come from manifests and requests: a terminal must never receive their escapes.
+    return printable("\n".join(out))

@@ -29,6 +29,7 @@ import yaml_rs
 
 from tracer.engine.errors import LoadError
 from tracer.engine.fieldlines import field_line
+from tracer.engine.jsonconstants import bare_constant
 from tracer.engine.limits import Limits
 from tracer.engine.yamlcheck import event_check, find_duplicate, libyaml_documents, plan_checks
 from tracer.engine.yamldocs import Document, ParsedText, scan_documents
@@ -79,6 +80,8 @@ def parse_text(text: str, file: str, limits: Limits) -> ParsedText:
     for doc in pt.documents:
         if doc.value is None:
             continue
+        if pt.first_char(doc) in ("{", "["):
+            _refuse_json_constants(pt, doc)
         try:
             doc.value = normalise(doc.value, max_depth)
         except TreeProblem as problem:
@@ -92,6 +95,21 @@ def parse_text(text: str, file: str, limits: Limits) -> ParsedText:
 
 
 _NOTHING: Any = object()
+
+
+def _refuse_json_constants(pt: ParsedText, doc: Document) -> None:
+    """A JSON document with a bare Infinity or NaN, which YAML would have read as a string (jsonconstants.py)."""
+    text = pt.text[doc.content : min(doc.end, len(pt.text))]
+    found = bare_constant(text)
+    if found is not None:
+        word, line, path = found
+        raise LoadError(
+            f"{word} is not a JSON number; Kubernetes objects are JSON, which cannot hold it",
+            file=pt.file,
+            document=doc.index,
+            line=doc.line + line - 1,
+            field=format_path(path) or None,
+        )
 
 
 def _attach(pt: ParsedText, result: Any) -> None:

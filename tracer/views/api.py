@@ -6,7 +6,6 @@ Requests are CSRF-exempt because no cookie is ever accepted here; a session alon
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -16,8 +15,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from tracer import throttle
 from tracer.models import ApiToken, Snapshot, Trace
 from tracer.queue import submit_trace
+from tracer.request_schema import InputErrors, check, check_size, load_json
 from tracer.request_spec import SpecError, clean_journey, clean_options, clean_request
 from tracer.uploads import store_upload
 
@@ -43,8 +44,13 @@ def api_view(methods: tuple[str, ...]) -> Callable[[View], View]:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
+            ip = throttle.client_ip(request)
+            if wait := throttle.wait_seconds([(throttle.TOKEN_IP, ip)]):
+                return throttle.token_refusal(wait)  # too many wrong tokens from this address: 429
             token = ApiToken.authenticate(credential.strip()) if scheme.lower() in ("token", "bearer") else None
             if token is None:
+                if credential.strip():  # a wrong or revoked token was sent (not merely none)
+                    throttle.record_failure(throttle.TOKEN_IP, ip)
                 return error(401, "send a valid API token: 'Authorization: Token <token>'")
             if request.method not in methods:
                 resp = error(405, f"use {' or '.join(methods)}")
@@ -114,11 +120,13 @@ def snapshot_detail(request: ApiRequest, snapshot_id: UUID) -> HttpResponse:
 @api_view(("POST",))
 def traces(request: ApiRequest) -> HttpResponse:
     try:
-        data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        return error(400, "the body must be JSON")
-    if not isinstance(data, dict):
-        return error(400, "the body must be a JSON object")
+        # Strict JSON (no Infinity/NaN, bounded depth) and the schema's types and sizes, every problem named.
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        check_size(int(length) if length.isdigit() else 0)  # before the body is read
+        data = load_json(request.body)
+        check(data)
+    except InputErrors as exc:
+        return JsonResponse(exc.to_dict(), status=400)
     snap = _snapshot_for(request, data.get("snapshot"))
     if snap is None:
         return error(404, "no such snapshot", field="snapshot")

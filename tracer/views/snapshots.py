@@ -18,10 +18,12 @@ from django.views.decorators.vary import vary_on_headers
 from tracer.compare import outcome_changes
 from tracer.forms import ScenarioForm
 from tracer.models import Snapshot, Trace
-from tracer.presenters import diff_snapshots, yaml_lines
+from tracer.object_page import NAME_CHARS, full_yaml, object_url, shorten, yaml_page
+from tracer.presenters import diff_snapshots
 from tracer.profile_edit import profiles_context
 from tracer.route_status import route_status
 from tracer.snapshot_routes import routes_view, url_suggestions
+from tracer.translating import implementations
 from tracer.uploads import store_upload
 
 from .common import AuthedRequest, base_context, current_workspace, get_snapshot_for_user, require_write
@@ -99,6 +101,7 @@ def detail_context(request: AuthedRequest, snapshot: Snapshot, *, partial: bool 
         routes=routes_view(snapshot, request.GET),
         route_status=route_status(snapshot) if snapshot.source != Snapshot.Source.IMPORT else [],
         traces=Trace.objects.filter(snapshot=snapshot).select_related("scenario")[:20],
+        implementations=implementations(),
         others=Snapshot.objects.filter(workspace=snapshot.workspace).exclude(pk=snapshot.pk)[:50],
         journeys=[
             {"name": name, "spec": body.get("spec") if isinstance(body.get("spec"), dict) else {}}
@@ -125,17 +128,29 @@ def snapshot_detail(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
 @require_GET
 def snapshot_object(request: AuthedRequest, snapshot_id: UUID) -> HttpResponse:
     snapshot = get_snapshot_for_user(request, snapshot_id)
-    obj = get_object_or_404(
-        snapshot.k8s_objects,
-        group=request.GET.get("group", ""),
-        kind=request.GET.get("kind", ""),
-        namespace=request.GET.get("namespace", ""),
-        name=request.GET.get("name", ""),
+    by_id = request.GET.get("id", "")
+    if by_id:  # a key too long for a URL (tracer.object_page.object_url)
+        obj = get_object_or_404(snapshot.k8s_objects, pk=int(by_id) if by_id.isdigit() else -1)
+    else:
+        obj = get_object_or_404(
+            snapshot.k8s_objects,
+            group=request.GET.get("group", ""),
+            kind=request.GET.get("kind", ""),
+            namespace=request.GET.get("namespace", ""),
+            name=request.GET.get("name", ""),
+        )
+    if request.GET.get("download"):
+        resp = HttpResponse(full_yaml(obj.body), content_type="text/yaml; charset=utf-8")
+        resp["Content-Disposition"] = f'attachment; filename="{obj.kind.lower()[:40] or "object"}-{obj.pk}.yaml"'
+        return resp
+    start = request.GET.get("from", "1")
+    page = yaml_page(obj.body, int(start) if start.isdigit() else 1)
+    here = object_url(obj)
+    ctx = base_context(
+        request, snapshot=snapshot, obj=obj, lines=page.lines, page=page, name_short=shorten(obj.name),
+        name_cut=len(obj.name) > NAME_CHARS, here=here, sep="&" if "?" in here else "?",
     )
-    lines, _ = yaml_lines(obj.body)
-    return render(
-        request, "tracer/snapshot_object.html", base_context(request, snapshot=snapshot, obj=obj, lines=lines)
-    )
+    return render(request, "tracer/snapshot_object.html", ctx)
 
 
 @login_required

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from ..result import RequestTrace
 from .context import FixContext
 from .cookie_scope import cookie_path_not_covering, secure_cookie_over_http
+from .istio_fixes import http10_gateway_env, knative_custom_domain
 from .prefix import assets_outside_prefix, prefix_not_stripped, redirect_escapes_prefix
 from .tls_fixes import https_backend_as_http, https_port_as_http, redirect_loop_fix
 from .trailing_slash import relative_assets_no_trailing_slash
@@ -25,6 +26,8 @@ FINDERS: tuple[Callable[[FixContext, RequestTrace], None], ...] = (
     cookie_path_not_covering,
     websocket_idle_fix,
     redirect_loop_fix,
+    http10_gateway_env,
+    knative_custom_domain,
 )
 
 

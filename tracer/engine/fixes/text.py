@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..http_status import status_text
+from ..printable import printable
 from ..textreport import render_text
 from .walk import FixStep, request_failed
 
@@ -31,4 +32,4 @@ def render_walk(steps: list[FixStep], asked: str, width: int | None = None) -> s
         lines.append("no fix to apply: no failed request has a diagnosis with a patch"
                      + ("" if asked == "all" else f" of code {asked}"))
     lines += ["", render_text(steps[-1].trace, width=width)]
-    return "\n".join(lines)
+    return printable("\n".join(lines))  # patch summaries quote manifest text

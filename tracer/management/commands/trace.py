@@ -21,7 +21,7 @@ import yaml
 from django.core.management.base import BaseCommand, CommandError
 
 from tracer.engine import Engine, Snapshot, TracerError
-from tracer.engine.comparison import compare_traces, render_comparison
+from tracer.engine.comparison import Side, compare_traces, parse_sides, render_comparison
 from tracer.engine.faults.model import TARGETS
 from tracer.engine.fixes import FixStep, walk
 from tracer.engine.fixes.files import write_snapshot
@@ -116,8 +116,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
-            "-f", "--filename", dest="files", action="append", required=True, metavar="PATH",
-            help="manifest file, folder, .zip/.tar.gz archive, or - for stdin (repeatable)",
+            "-f", "--filename", dest="files", action="append", metavar="PATH",
+            help="manifest file, folder, .zip/.tar.gz archive, or - for stdin (repeatable; required unless both "
+            "--compare values are snapshot=PATH)",
         )
         parser.add_argument("--request", "-r", help='the request, e.g. "GET https://shop.example.com/cart"')
         parser.add_argument("--scenario", help="YAML/JSON file with `requests:` and optional `options:`")
@@ -155,6 +156,10 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, help="seed for reproducible canary and load-balancing picks")
         parser.add_argument(
+            "--budget", dest="budget_seconds", type=float, metavar="SECONDS",
+            help="time budget of the whole trace; a request it stops ends with error budget-exceeded (default: none)",
+        )
+        parser.add_argument(
             "--fault", dest="faults", action="append", default=[], metavar="SPEC", type=_fault,
             help="what-if fault, e.g. pod-not-ready:NS/POD, endpoint-removed:NS/SERVICE, node-rules-flushed:NODE@300, "
             "networkpolicy-deny-all:NS, controller-down (repeatable; docs/faults.md)",
@@ -168,10 +173,11 @@ class Command(BaseCommand):
             "--write-fixed", metavar="DIR", help="with --fix: write the fixed manifests to DIR, one file per input file"
         )
         parser.add_argument(
-            "--compare", metavar="PATH|controller=FAMILY",
-            help="trace the same scenario on a second snapshot (a file, folder or archive) or through another data "
-            "plane of this one (controller=traefik, controller=ingress-spec, ...) and show, request by request, "
-            "whether the outcome changes and the first hop that differs; exit 1 when any outcome changes",
+            "--compare", nargs="+", metavar="SIDE",
+            help="trace the same scenario on two sides and show, request by request, whether the outcome changes "
+            "and the first hop that differs; exit 1 when any outcome changes. A side is controller=NAME (the -f "
+            "snapshot through that data plane), snapshot=PATH (a file, folder or archive) or a bare PATH. One "
+            "value is side B and side A is the -f snapshot as traced without --compare; two values are A and B",
         )
         parser.add_argument("-o", "--output", choices=["text", "json"], default="text")
 
@@ -202,7 +208,7 @@ class Command(BaseCommand):
                 req["via"] = _via(opts["via"])
             requests = [req]
         options = dict(scenario_options)
-        for key in ("controller", "controller_class", "seed"):
+        for key in ("controller", "controller_class", "seed", "budget_seconds"):
             if opts[key] is not None:
                 options[key] = opts[key]
         if opts["assume_endpoints"]:
@@ -214,12 +220,15 @@ class Command(BaseCommand):
         if opts["compare"] and opts["fix"]:
             raise CommandError("give --compare or --fix, not both", returncode=2)
 
-        sources = [sys.stdin.read() if f == "-" else Path(f) for f in opts["files"]]
+        sources = [sys.stdin.read() if f == "-" else Path(f) for f in opts["files"] or []]
         try:
+            sides = parse_sides(opts["compare"]) if opts["compare"] else None
             manifests: Any = sources[0] if len(sources) == 1 else sources
             if opts["app_profiles"]:
                 options["app_profiles"] = _app_profiles(opts["app_profiles"])
-            snapshot = load_manifests(manifests, namespace=opts["namespace"])
+            if sides is None and not sources:
+                raise CommandError("give -f PATH: the manifests to trace", returncode=2)
+            main = load_manifests(manifests, namespace=opts["namespace"]) if sources else None
 
             self._requests, self._journeys = requests, journeys
 
@@ -227,8 +236,10 @@ class Command(BaseCommand):
                 engine = Engine(snap, **options)
                 return engine.trace_many(requests) if journeys is None else engine.journeys(journeys or None)
 
-            if opts["compare"]:
-                return self._compare(opts, snapshot, options, run)
+            if sides is not None:
+                return self._compare(opts, sides, main, options, run)
+            assert main is not None  # -f is required without --compare (checked above)
+            snapshot = main
             if opts["fix"]:
                 steps = walk(snapshot, run, None if opts["fix"] == "all" else opts["fix"])
             else:
@@ -257,21 +268,17 @@ class Command(BaseCommand):
             self.stdout.flush()
             sys.exit(1)
 
-    def _compare(self, opts: dict[str, Any], snapshot: Snapshot, options: dict[str, Any],
-                 run: Callable[[Snapshot], Trace]) -> None:
-        """--compare: the scenario on this snapshot (A) and on the other snapshot or data plane (B)."""
-        spec = str(opts["compare"])
-        a = run(snapshot)
-        if spec.startswith("controller="):
-            family = spec.partition("=")[2]
-            other = dict(options, controller=family)
-            engine = Engine(snapshot, **other)
-            b = engine.trace_many(self._requests) if self._journeys is None else engine.journeys(self._journeys or None)
-            label_a = f"{', '.join(opts['files'])} ({a.to_dict()['snapshot'].get('controller')})"
-            label_b = f"{', '.join(opts['files'])} through {family}"
-        else:
-            b = run(load_manifests(Path(spec), namespace=opts["namespace"]))
-            label_a, label_b = ", ".join(opts["files"]), spec
+    def _compare(self, opts: dict[str, Any], sides: tuple[Side, Side], main: Snapshot | None,
+                 options: dict[str, Any], run: Callable[[Snapshot], Trace]) -> None:
+        """--compare: the scenario traced on side A and on side B (docs/engine.md, CLI)."""
+        two_snapshots = all(s.kind == "snapshot" for s in sides)  # only with two values: one value is B
+        if two_snapshots and main is not None:
+            raise CommandError("--compare with two snapshot=PATH values traces those two: leave out -f", returncode=2)
+        if not two_snapshots and main is None:
+            raise CommandError("give -f PATH: the snapshot --compare traces as side A (and through controller=NAME)",
+                               returncode=2)
+        a, label_a = self._compare_side(sides[0], main, options, run, opts)
+        b, label_b = self._compare_side(sides[1], main, options, run, opts)
         rows = compare_traces(a.to_dict(), b.to_dict())
         if opts["output"] == "json":
             self.stdout.write(json.dumps({"schema": "tracer/compare-v1", "a": label_a, "b": label_b, "rows": rows,
@@ -281,3 +288,18 @@ class Command(BaseCommand):
         if any(r["changed"] for r in rows):
             self.stdout.flush()
             sys.exit(1)
+
+    def _compare_side(self, side: Side, main: Snapshot | None, options: dict[str, Any],
+                      run: Callable[[Snapshot], Trace], opts: dict[str, Any]) -> tuple[Trace, str]:
+        """One side's trace and its label: the -f snapshot as given, through another data plane, or another snapshot."""
+        files = ", ".join(opts["files"] or [])
+        if side.kind == "snapshot":
+            return run(load_manifests(Path(side.value), namespace=opts["namespace"])), side.value
+        assert main is not None  # _compare checked that -f was given
+        if side.kind == "current":
+            trace = run(main)
+            family = trace.snapshot.get("controller")
+            return trace, f"{files} ({family})" if family else files
+        engine = Engine(main, **dict(options, controller=side.value))
+        trace = engine.trace_many(self._requests) if self._journeys is None else engine.journeys(self._journeys or None)
+        return trace, f"{files} through {side.value}"
