@@ -32,6 +32,7 @@ CLUSTER_SCOPED_KINDS = frozenset(
         "APIService",
         "ClusterIssuer",
         "ClusterIngressClass",
+        "ClusterDomainClaim",  # Knative networking.internal.knative.dev
     }
 )
 
@@ -73,6 +74,8 @@ KNOWN_KINDS = frozenset(
         "EnvoyFilter",
         "PeerAuthentication",
         "NetworkPolicy",
+        "DomainMapping",  # Knative Serving (tracer.engine.dataplanes.istio.knative)
+        "ClusterDomainClaim",
     }
 )
 
