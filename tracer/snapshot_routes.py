@@ -20,6 +20,7 @@ from django.http import QueryDict
 from django.urls import reverse
 
 from tracer.engine.errors import TracerError
+from tracer.engine.printable import printable_tree
 from tracer.runner import get_engine
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ _lists: OrderedDict[str, RouteList] = OrderedDict()
 
 def _build(snapshot: Snapshot) -> RouteList:
     try:
-        rows = get_engine(snapshot, {}).routes()
+        rows = printable_tree(get_engine(snapshot, {}).routes())  # control characters shown, not sent to the page
     except TracerError as exc:  # e.g. an AppProfile the engine refuses: the page still shows everything else
         return RouteList([], [], [], [], error=str(exc))
     text = [

@@ -54,12 +54,17 @@ def _path(parts: Any) -> str:
 def parse_trace_file(name: str, data: bytes) -> dict[str, Any]:
     if len(data) > MAX_IMPORT_BYTES:
         raise TraceImportError(f"{name} is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MiB")
+    def refuse(constant: str) -> None:  # Python's json reads Infinity and NaN, which JSON does not have
+        raise TraceImportError(f"{name} holds {constant}, which is not a JSON number")
+
     try:
-        doc = json.loads(data.decode("utf-8"))
+        doc = json.loads(data.decode("utf-8"), parse_constant=refuse)
     except UnicodeDecodeError as exc:
         raise TraceImportError(f"{name} is not UTF-8 text") from exc
     except json.JSONDecodeError as exc:
         raise TraceImportError(f"{name} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from exc
+    except RecursionError:
+        raise TraceImportError(f"{name} nests its JSON too deeply to be a trace") from None
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         found = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
         raise TraceImportError(f"{name} is not a {SCHEMA} trace (schema: {found!s}); export one with "

@@ -158,6 +158,16 @@ class RouteTableTestCase(BaseTestCase):
         assert r["HX-Push-Url"] == f"{self.problems.get_absolute_url()}?rq=api.example#routes"
         assert "HX-Request" in r["Vary"]
 
+    def test_control_characters_in_paths_are_shown_escaped_in_the_htmx_table(self) -> None:
+        from .base import MANIFEST
+
+        hostile = make_snapshot(self.workspace, self.alice,
+                                MANIFEST.replace(b"{path: /, pathType: Prefix", b'{path: "/a\\u202eb", pathType: Prefix'),
+                                name="hostile")
+        r = self.client.get(self.routes_url(hostile), {"rq": "shop"}, headers={"HX-Request": "true"})
+        assert r.status_code == 200 and "/a\\u202eb" in r.content.decode()  # shown as text
+        assert "\u202e" not in r.content.decode()  # the character itself never reaches the page
+
     def test_the_filter_url_without_htmx_redirects_to_the_filtered_page(self) -> None:
         r = self.client.get(self.routes_url(), {"rproblems": "1"})
         self.assertRedirects(r, f"{self.problems.get_absolute_url()}?rproblems=1#routes", fetch_redirect_response=False)

@@ -50,6 +50,16 @@ class TraceImportTests(BaseTestCase):
         assert r.status_code == 400 and "is not JSON" in r.content.decode() and "line 1" in r.content.decode()
         assert not Trace.objects.filter(snapshot__source=Snapshot.Source.IMPORT).exists()
 
+    def test_infinity_and_deep_nesting_are_refused_not_a_server_error(self) -> None:
+        text = json.dumps(self.doc).replace('"status": 404', '"status": Infinity', 1)
+        assert "Infinity" in text
+        r = self.client.post("/traces/import/", {"file": SimpleUploadedFile("x.json", text.encode())})
+        assert r.status_code == 400 and "holds Infinity, which is not a JSON number" in r.content.decode()
+        deep = b"[" * 100_000 + b"]" * 100_000
+        r = self.client.post("/traces/import/", {"file": SimpleUploadedFile("deep.json", deep)})
+        assert r.status_code == 400 and "nests its JSON too deeply" in r.content.decode()
+        assert not Trace.objects.filter(snapshot__source=Snapshot.Source.IMPORT).exists()
+
     def test_a_schema_error_names_the_json_path(self) -> None:
         bad = json.loads(json.dumps(self.doc))
         bad["requests"][0]["hops"][0]["status"] = "four hundred"
