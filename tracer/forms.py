@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 
 from tracer.engine.options import CONTROLLERS
+from tracer.names import NameField
 
 from .models import ShareLink
 from .request_spec import SpecError, clean_journey, clean_options, clean_request, split_request_line
@@ -200,7 +201,7 @@ class AddMemberForm(forms.Form):
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(
+    name = NameField(
         max_length=100,
         required=False,
         widget=forms.TextInput(attrs={"placeholder": "CI pipeline", "data-testid": "token-name"}),

@@ -12,6 +12,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest
 
+from tracer.names import typed_name
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
@@ -135,7 +137,7 @@ def store_upload(
     snap = Snapshot.create_from_engine(
         engine_snapshot,
         workspace=workspace,
-        name=(name or "").strip() or default_name(items),
+        name=typed_name(name or "") or default_name(items),
         source=source,
         created_by=user,
         files=sorted({o.source.file for o in engine_snapshot.objects}),

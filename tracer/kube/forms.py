@@ -7,6 +7,8 @@ from typing import Any
 
 from django import forms
 
+from tracer.names import NameField
+
 from . import jobs
 
 # RFC 1123 label, what Kubernetes accepts as a namespace name.
@@ -36,7 +38,7 @@ class PullForm(forms.Form):
             ("none", "Skip Secrets"),
         ],
     )
-    name = forms.CharField(required=False, max_length=200, label="Snapshot name")
+    name = NameField(required=False, max_length=200, label="Snapshot name")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

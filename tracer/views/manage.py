@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from tracer.models import Scenario, ShareLink, Snapshot, Trace
+from tracer.names import NameField
 
 from .common import AuthedRequest, base_context, get_snapshot_for_user, get_trace_for_user, require_write
 
@@ -28,7 +29,7 @@ LISTED = 20  # dependants listed by name on a confirmation page; the rest are co
 
 
 class RenameForm(forms.Form):
-    name = forms.CharField(
+    name = NameField(
         max_length=200, widget=forms.TextInput(attrs={"data-testid": "rename-name", "autofocus": True})
     )
 
@@ -42,7 +43,7 @@ class RenameForm(forms.Form):
 class TraceNameForm(forms.Form):
     """A trace's name is optional: clearing it shows the trace by its request again."""
 
-    name = forms.CharField(
+    name = NameField(
         max_length=200, required=False,
         widget=forms.TextInput(attrs={"data-testid": "rename-name", "autofocus": True}),
     )
