@@ -118,12 +118,19 @@ def default_workspace(user: User) -> Workspace:
     rank = models.Case(
         models.When(role=Membership.Role.OWNER, then=0), models.When(role=Membership.Role.MEMBER, then=1), default=2,
     )
-    membership = (
-        Membership.objects.filter(user=user).select_related("workspace").order_by(rank, "created_at").first()
-    )
+    def first() -> Membership | None:
+        return Membership.objects.filter(user=user).select_related("workspace").order_by(rank, "created_at").first()
+
+    membership = first()
     if membership is not None:
         return membership.workspace
     with transaction.atomic():
+        # Two first requests of one user at once: the user row's lock (an IMMEDIATE transaction on SQLite) makes
+        # the second wait and find the first one's workspace instead of creating another.
+        type(user).objects.select_for_update().filter(pk=user.pk).first()
+        membership = first()
+        if membership is not None:
+            return membership.workspace
         workspace = Workspace.objects.create(name=f"{user.get_username()}'s workspace")
         Membership.objects.create(workspace=workspace, user=user, role=Membership.Role.OWNER)
     return workspace
@@ -450,8 +457,14 @@ class Trace(models.Model):
     def share_link(self, user: User | None = None) -> ShareLink:
         """The active workspace-only link, created when missing."""
         link = self.workspace_share_link()
-        if link is None:
-            link = ShareLink.objects.create(trace=self, visibility=ShareLink.Visibility.WORKSPACE, created_by=user)
+        if link is not None:
+            return link
+        with transaction.atomic():
+            # Serialise concurrent first calls on the trace row, so one link is created, not two.
+            Trace.objects.select_for_update().filter(pk=self.pk).first()
+            link = self.workspace_share_link()
+            if link is None:
+                link = ShareLink.objects.create(trace=self, visibility=ShareLink.Visibility.WORKSPACE, created_by=user)
         return link
 
     def to_api(self, request: Any = None) -> dict[str, Any]:
