@@ -225,6 +225,10 @@ def test_every_pod_is_locked_down() -> None:
             assert any(m["mountPath"] == "/tmp" and m["name"] in tmp for m in c["volumeMounts"]), (name, c["name"])
 
 
+# Values that wire a pod to its own volumes and ports, not configuration: literal in the Deployment.
+POD_WIRING = {"PROMETHEUS_MULTIPROC_DIR", "TRACER_WORKER_METRICS_PORT"}
+
+
 def test_secrets_come_from_the_secret_only() -> None:
     data = configmap()
     for key in data:
@@ -233,7 +237,9 @@ def test_secrets_come_from_the_secret_only() -> None:
         for c in [*spec.get("initContainers", []), *spec["containers"]]:
             defined = set(data)
             for e in c.get("env", []):
-                if "value" in e:
+                if "value" in e and e["name"] in POD_WIRING:
+                    assert not any(s in e["name"] for s in SECRET_NAMES)
+                elif "value" in e:
                     # Only references to variables defined before it (the kubelet expands no others).
                     refs = re.findall(r"\$\((\w+)\)", e["value"])
                     assert refs and re.fullmatch(r"(\$\(\w+\)|,)+", e["value"]), (name, e)

@@ -233,6 +233,28 @@ def exposition() -> bytes:
     return generate_latest(registry)
 
 
+def worker_exposition_registry() -> CollectorRegistry:
+    """What a worker's own metrics endpoint serves: the trace metrics its processes observed (no scrape-time
+    gauges: the web pods serve those, and a worker need not reach the database for a scrape)."""
+    registry = CollectorRegistry()
+    if multiprocess_dir():
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry.register(_Delegate(LOCAL))
+    return registry
+
+
+def serve_worker_metrics(port: int, addr: str = "0.0.0.0") -> Any:  # all interfaces: the pod's own port
+    """Start the worker's metrics endpoint (a thread of the worker's main process); the server is returned.
+
+    In a cluster the workers run in pods of their own, where the web pods' /metrics cannot see their files:
+    TRACER_WORKER_METRICS_PORT opens this endpoint (docs/operations.md)."""
+    from prometheus_client import start_http_server
+
+    server, _thread = start_http_server(port, addr=addr, registry=worker_exposition_registry())
+    return server
+
+
 class _Delegate(Collector):
     def __init__(self, source: CollectorRegistry) -> None:
         self.source = source
