@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import redis
+from celery.signals import worker_ready
 from django.conf import settings
 from django.db import DatabaseError, connections
 from django.db.models import Count
@@ -253,6 +254,15 @@ def serve_worker_metrics(port: int, addr: str = "0.0.0.0") -> Any:  # all interf
 
     server, _thread = start_http_server(port, addr=addr, registry=worker_exposition_registry())
     return server
+
+
+@worker_ready.connect
+def _serve_metrics(**_: Any) -> None:
+    """TRACER_WORKER_METRICS_PORT: serve this worker's trace metrics over HTTP (workers in their own pods). The
+    worker imports this module with its tasks (tracer/tasks.py), which connects the signal."""
+    port = os.environ.get("TRACER_WORKER_METRICS_PORT")
+    if port:
+        serve_worker_metrics(int(port))
 
 
 class _Delegate(Collector):

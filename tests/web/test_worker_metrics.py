@@ -8,7 +8,7 @@ import socket
 import urllib.request
 from unittest import mock
 
-from tracer import celery as celery_module
+from tracer import metrics
 from tracer.metrics import TRACE_DURATION, serve_worker_metrics
 
 
@@ -33,8 +33,8 @@ def test_the_worker_endpoint_serves_trace_metrics_only() -> None:
 def test_worker_ready_opens_it_only_when_asked() -> None:
     with mock.patch("tracer.metrics.serve_worker_metrics") as serve, mock.patch.dict(os.environ, {}, clear=False):
         os.environ.pop("TRACER_WORKER_METRICS_PORT", None)
-        celery_module._serve_metrics()
+        metrics._serve_metrics()
         serve.assert_not_called()
         os.environ["TRACER_WORKER_METRICS_PORT"] = "9808"
-        celery_module._serve_metrics()
+        metrics._serve_metrics()
         serve.assert_called_once_with(9808)
