@@ -36,6 +36,23 @@ CASES: list[tuple[str, str, Any, dict[str, Any]]] = [
     ("shop-wildcard-no-endpoints", "shop", "GET https://acme.shop.example.com/", {}),
     ("shop-hostless-landing", "shop", "GET http://unknown.example.org/", {}),
     ("shop-body-too-large", "shop", {"method": "POST", "url": "https://shop.example.com/checkout", "body_bytes": 20_000_000}, {}),
+    # One or more per controller family beside ingress-nginx (issue 10).
+    ("gateway-https-shop", "gateway-api-basic", "GET https://shop.example.com/", {}),
+    ("gateway-http-redirect", "gateway-api-basic", "GET http://shop.example.com/", {}),
+    ("traefik-v1-dashboard-no-slash", "traefik-dashboard-004", "GET https://10.0.0.11/k8s", {}),
+    ("traefik-v1-dashboard-api", "traefik-dashboard-004", "GET https://10.0.0.11/k8s/api/v1/login", {}),
+    ("knative-cold-start", "knative-helloworld", "GET http://helloworld-go.default.example.com/", {}),
+    ("report003-http10-426", "knative-003-0-http10",
+     {"method": "GET", "url": "http://api-test.sls.intra.kaku.com/", "http_version": "1.0"}, {}),
+    ("report003-custom-domain-404", "knative-003-1-custom-domain",
+     {"method": "GET", "url": "http://api-test.sls.intra.kaku.com/", "http_version": "1.0"}, {}),
+    ("report003-domain-mapping", "knative-003-2-green",
+     {"method": "GET", "url": "http://api-test.sls.intra.kaku.com/", "http_version": "1.0"}, {}),
+    ("migration-nginx-regex-case", "migration-nginx-to-gateway", "GET http://api.example.com/V0/ITEMS",
+     {"controller": "ingress-nginx"}),
+    ("migration-gateway-regex-case", "migration-nginx-to-gateway", "GET http://api.example.com/V0/ITEMS",
+     {"controller": "gateway-api"}),
+    ("ingress-spec-shop", "shop", "GET https://shop.example.com/api/items?id=3", {"controller": "ingress-spec"}),
 ]
 
 
