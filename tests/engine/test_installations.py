@@ -171,3 +171,16 @@ def test_nginx_annotations_without_class_get_ingress_nginx() -> None:
     assert (rt.controller, rt.status) == ("ingress-nginx", 200)
     assert rt.upstream is not None and rt.upstream["path"] == "/"
     assert "nginx.ingress.kubernetes.io/* annotations" in t.snapshot["controller_reason"]
+
+
+def test_hosts_claimed_by_gateway_routes_go_to_the_gateway_installation() -> None:
+    """A host only an HTTPRoute serves reaches the Gateway's installation, not the first one listed
+    (docs/controller-choice.md; here the translated snapshot of the migration example beside ingress-nginx)."""
+    root = Path(__file__).resolve().parents[2] / "examples" / "migration-nginx-to-gateway"
+    nginx = [p for p in sorted(root.glob("*.yaml")) if p.name != "ingresses.yaml"]
+    assert nginx and len(nginx) < len(list(root.glob("*.yaml")))
+    e = Engine([*map(str, nginx), str(root / "gateway-api" / "gateway-api.yaml")])
+    rt = e.route("GET http://api.example.com/v0/items")
+    assert rt.controller == "gateway-api", rt.installation
+    assert rt.installation is not None and "HTTPRoute" in rt.installation["reason"]
+    assert rt.status == 200

@@ -18,6 +18,7 @@ from .entry import EntryPlan, lb_addresses
 from .installations import Installation
 from .k8s import default_ingress_class
 from .request import Request
+from .route_claims import route_claims
 from .snapshot import K8sObject, Snapshot
 
 
@@ -69,7 +70,7 @@ class Chooser:
     # -- indexes -------------------------------------------------------------------------------------
 
     def claims(self) -> dict[str, list[tuple[Installation, K8sObject, str]]]:
-        """host ("" for rules without a host, "*.x" for wildcards) -> (installation, Ingress, why)."""
+        """host ("" for rules without a host, "*.x" for wildcards) -> (installation, Ingress or route, why)."""
         if self._claims is None:
             default = default_ingress_class(self.snapshot)
             claims: dict[str, list[tuple[Installation, K8sObject, str]]] = {}
@@ -79,6 +80,8 @@ class Chooser:
                     if why is not None:
                         for host in _ingress_hosts(ing):
                             claims.setdefault(host, []).append((inst, ing, why))
+            for host, inst, obj, why in route_claims(self.snapshot, self.installations):
+                claims.setdefault(host, []).append((inst, obj, why))
             self._claims = claims
         return self._claims
 
@@ -142,7 +145,7 @@ class Chooser:
                     )
         claimants: dict[str, tuple[Installation, list[str]]] = {}
         for inst, ing, why in claims:
-            claimants.setdefault(inst.name, (inst, []))[1].append(f"Ingress {ing.namespace}/{ing.name} ({why})")
+            claimants.setdefault(inst.name, (inst, []))[1].append(f"{ing.kind} {ing.namespace}/{ing.name} ({why})")
         ordered = [claimants[i.name] for i in self.installations if i.name in claimants]
         shown = host or "a request without a matching host"
         if not ordered:
