@@ -291,11 +291,11 @@ CACHES["pages"] = (
     {**CACHES["default"], "KEY_PREFIX": "tracer-pages"}
     if os.environ.get("REDIS_URL")
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tracer-pages",
-          "OPTIONS": {"MAX_ENTRIES": 500}}
+          "OPTIONS": {"MAX_ENTRIES": 100}}
 )
 TRACER_PAGE_CACHE = env_bool("TRACER_PAGE_CACHE", True)
 TRACER_PAGE_CACHE_ALIAS = "pages"
-TRACER_PAGE_CACHE_SECONDS = env_int("TRACER_PAGE_CACHE_SECONDS", 7 * 24 * 3600)
+TRACER_PAGE_CACHE_SECONDS = env_int("TRACER_PAGE_CACHE_SECONDS", 24 * 3600)  # Redis is the broker too: keep it bounded
 TRACER_PAGE_CACHE_MAX_BYTES = env_int("TRACER_PAGE_CACHE_MAX_KB", 2048) * 1024
 TRACER_PAGE_CACHE_VERSION = os.environ.get("TRACER_PAGE_CACHE_VERSION", "")
 # Redis hands an unacknowledged task back only after the visibility timeout; keep it short and well above

@@ -6,12 +6,16 @@ visitors to the login page and answers 404 to signed-in outsiders.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from tracer import page_cache
 from tracer.models import ShareLink
 from tracer.presenters import HopUrl, hop_context, trace_context
 
@@ -43,12 +47,21 @@ def share_view(request: HttpRequest, token: str) -> HttpResponse:
     if isinstance(link, HttpResponse):
         return link
     trace = link.trace
-    ctx = {"link": link, "trace": trace, "readonly": True, "selected_hop": None}
+    ctx: dict[str, Any] = {"link": link, "trace": trace, "readonly": True, "selected_hop": None}
     if trace.state == trace.State.DONE:
-        ctx.update(trace_context(trace, _hop_url(token), title_url=request.build_absolute_uri()))
         r, _, i = request.GET.get("hop", "").partition(".")
         if r.isdigit() and i.isdigit():
             ctx["selected_hop"] = hop_context(trace, int(r), int(i))
+        # The link was checked above (revoked links 404 before the cache is asked); one entry per link, whose
+        # token the result's links carry (tracer/page_cache.py).
+        ctx["result_html"] = page_cache.result_html(
+            request,
+            trace,
+            f"share:{token}",
+            link.get_absolute_url(),
+            lambda title_url: {**ctx, **trace_context(trace, _hop_url(token), title_url=title_url)},
+            cache=ctx["selected_hop"] is None,
+        )
     resp = render(request, "tracer/share.html", ctx)
     resp["X-Robots-Tag"] = "noindex"
     return resp
@@ -59,10 +72,17 @@ def share_hop(request: HttpRequest, token: str, r: int, i: int) -> HttpResponse:
     link = _get_link(request, token)
     if isinstance(link, HttpResponse):
         return link
-    hop = hop_context(link.trace, r, i)
-    if hop is None:
+    trace = link.trace
+
+    def panel() -> str | None:
+        hop = hop_context(trace, r, i)
+        ctx = {"h": hop, "snapshot": trace.snapshot, "readonly": True}
+        return None if hop is None else render_to_string("tracer/trace_hop.html", ctx, request)
+
+    html = page_cache.hop_html(trace, f"share:{r}.{i}", panel)
+    if html is None:
         raise Http404("no such hop")
-    return render(request, "tracer/trace_hop.html", {"h": hop, "snapshot": link.trace.snapshot, "readonly": True})
+    return HttpResponse(html)
 
 
 @require_GET

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
+from tracer import page_cache
 from tracer.forms import ScenarioForm, ShareForm
 from tracer.models import ShareLink, Snapshot, Trace
 from tracer.presenters import HopUrl, hop_context, trace_context
@@ -121,11 +122,18 @@ def trace_list(request: AuthedRequest) -> HttpResponse:
     return render(request, "tracer/trace_list.html", ctx)
 
 
-def _detail_context(request: AuthedRequest, trace: Trace) -> dict[str, Any]:
-    ctx = base_context(request, trace=trace, readonly=False, broker_down=BROKER_DOWN)
+def _detail_context(request: AuthedRequest, trace: Trace, selected_hop: dict[str, Any] | None = None) -> dict[str, Any]:
+    ctx = base_context(request, trace=trace, readonly=False, broker_down=BROKER_DOWN, selected_hop=selected_hop)
     if trace.state == Trace.State.DONE:
-        ctx.update(
-            trace_context(trace, _hop_url(trace), title_url=request.build_absolute_uri(trace.get_absolute_url()))
+        # The result partial comes from the page cache (tracer/page_cache.py): rendered once per finished trace and
+        # write permission; the rest of the page renders per request. A selected hop is rendered into it: not cached.
+        ctx["result_html"] = page_cache.result_html(
+            request,
+            trace,
+            "write" if ctx["can_write"] else "read",
+            trace.get_absolute_url(),
+            lambda title_url: {**ctx, **trace_context(trace, _hop_url(trace), title_url=title_url)},
+            cache=selected_hop is None,
         )
     return ctx
 
@@ -135,16 +143,19 @@ def _detail_context(request: AuthedRequest, trace: Trace) -> dict[str, Any]:
 def trace_detail(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
     trace = get_trace_for_user(request, trace_id)
     wait_for_finish(trace, settings.TRACER_PAGE_WAIT_SECONDS)
-    ctx = _detail_context(request, trace)
-    ctx.update(
-        snapshots=Snapshot.objects.filter(workspace=trace.workspace).exclude(pk=trace.snapshot_id)[:100],
-        share_links=trace.share_links.filter(revoked_at__isnull=True),
-        share_form=ShareForm(),
-        selected_hop=None,
-    )
+    selected_hop = None
     r, _, i = request.GET.get("hop", "").partition(".")
     if trace.state == Trace.State.DONE and r.isdigit() and i.isdigit():
-        ctx["selected_hop"] = hop_context(trace, int(r), int(i))
+        selected_hop = hop_context(trace, int(r), int(i))
+    ctx = _detail_context(request, trace, selected_hop)
+    ctx.update(
+        # Only what the re-run menu shows: a snapshot's JSON columns (file lists, counts) can be large.
+        snapshots=Snapshot.objects.filter(workspace=trace.workspace)
+        .exclude(pk=trace.snapshot_id)
+        .only("id", "name", "created_at")[:100],
+        share_links=trace.share_links.filter(revoked_at__isnull=True),
+        share_form=ShareForm(),
+    )
     return render(request, "tracer/trace_detail.html", ctx)
 
 
@@ -168,10 +179,16 @@ def trace_status(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
 @require_GET
 def trace_hop(request: AuthedRequest, trace_id: UUID, r: int, i: int) -> HttpResponse:
     trace = get_trace_for_user(request, trace_id)
-    hop = hop_context(trace, r, i)
-    if hop is None:
+
+    def panel() -> str | None:
+        hop = hop_context(trace, r, i)
+        ctx = {"h": hop, "snapshot": trace.snapshot, "readonly": False}
+        return None if hop is None else render_to_string("tracer/trace_hop.html", ctx, request)
+
+    html = page_cache.hop_html(trace, f"own:{r}.{i}", panel)
+    if html is None:
         raise Http404("no such hop")
-    return render(request, "tracer/trace_hop.html", {"h": hop, "snapshot": trace.snapshot, "readonly": False})
+    return HttpResponse(html)
 
 
 def trace_json_response(trace: Trace, filename: str) -> HttpResponse:
