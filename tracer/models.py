@@ -239,12 +239,17 @@ class Snapshot(models.Model):
 
     def to_engine(self) -> EngineSnapshot:
         """Rebuild the engine snapshot from the stored rows (same order as stored)."""
+        from tracer.engine.compact import SharedValues
         from tracer.engine.snapshot import K8sObject, LoadWarning
         from tracer.engine.snapshot import Snapshot as EngineSnapshot
         from tracer.engine.snapshot import Source as EngineSource
 
         rows = self.k8s_objects.order_by("pk").values_list("body", "file", "document", "line").iterator(chunk_size=2000)
-        objects = [K8sObject(body, EngineSource(file, document, line)) for body, file, document, line in rows]
+        # Each row decodes its own copies of the same keys and values: shared, the compiled snapshot of 10,000
+        # Ingresses takes about 290 MB instead of 380 MB (tracer/engine/compact.py).
+        shared = SharedValues()
+        objects = [K8sObject(shared.body(body), EngineSource(file, document, line))
+                   for body, file, document, line in rows]
         # Load warnings were recorded at upload; duplicates were already resolved then.
         warnings = [
             LoadWarning(
