@@ -104,3 +104,19 @@ class LoginThrottleMiddleware:
             throttle.login_checks(str(request.POST.get("username", "")), throttle.client_ip(request))
         )
         return throttle.login_refusal(request, wait) if wait else None
+
+
+class PageGenerationMiddleware:
+    """After a write request (any method but GET, HEAD, OPTIONS), every whole page in the page cache is stale:
+    share links, later traces, snapshots, roles and names all change through one (tracer/page_cache.py)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            from tracer import page_cache
+
+            page_cache.bump_generation()
+        return response

@@ -115,6 +115,7 @@ def result_html(
     context: Callable[[str], dict[str, Any]],
     *,
     cache: bool = True,
+    keep_csrf_slot: bool = False,
 ) -> SafeString:
     """The result partial of ``trace`` for ``request``. ``context(title_url)`` builds its template context (the
     trace presenter's work, skipped on a hit); ``page_path`` is the page the Markdown links to; ``variant`` names
@@ -128,7 +129,7 @@ def result_html(
         body = render_to_string(RESULT_TEMPLATE, ctx, request)
         _set(key, body)
     body = body.replace(_slot("origin"), origin(request))
-    if _slot("csrf") in body:
+    if _slot("csrf") in body and not keep_csrf_slot:  # kept when the whole page is stored (store_page fills it)
         body = body.replace(_slot("csrf"), get_token(request))
     return mark_safe(body)  # escaped by the template engine; the slots get a CSRF token and a validated host
 
@@ -145,3 +146,78 @@ def hop_html(trace: Trace, variant: str, render: Callable[[], str | None]) -> st
         if html is not None:
             _set(key, html)
     return html
+
+
+# -- whole pages -----------------------------------------------------------------------------------------
+#
+# The trace page's shell lists things that change without the trace changing (share links, later traces, the
+# workspace's snapshots, the user's role). They all change through a write request of the web app or a
+# snapshot pulled by the worker, and every one of those bumps one generation counter
+# (PageGenerationMiddleware, tracer.kube.tasks): a whole page is cached per trace, user and generation, and for
+# at most TRACER_PAGE_CACHE_PAGE_SECONDS, since it says how long ago the trace was queued.
+
+GENERATION_KEY = "page-generation"
+
+
+def generation() -> int | None:
+    """The current generation (0 before the first write), or None when the cache cannot be read."""
+    try:
+        value = _store().get(GENERATION_KEY, 0)
+    except Exception:
+        log.warning("page cache unreachable; rendering without it", exc_info=True)
+        return None
+    return int(value) if isinstance(value, int) else 0
+
+
+def bump_generation() -> None:
+    """Something a cached page shows may have changed: every whole page cached so far is stale."""
+    try:
+        store = _store()
+        if not store.add(GENERATION_KEY, 1, None):
+            store.incr(GENERATION_KEY)
+    except Exception:
+        log.warning("page cache unreachable; could not mark cached pages stale", exc_info=True)
+
+
+def _page_key(request: HttpRequest, trace: Trace, gen: int) -> str:
+    user = getattr(request, "user", None)
+    return _key("trace-page", trace, f"{getattr(user, 'pk', '')}:{gen}:{origin(request)}")
+
+
+def _whole_page_wanted(request: HttpRequest, trace: Trace) -> bool:
+    """Only the plain page of a finished trace: no query (a selected hop), no htmx swap, no message to show."""
+    if request.GET or getattr(request, "htmx", False) or not cacheable(trace):
+        return False
+    storage = getattr(request, "_messages", None)
+    return storage is None or len(storage) == 0  # len() reads the messages without marking them shown
+
+
+def cached_page(request: HttpRequest, trace: Trace) -> str | None:
+    """The stored whole page for this request, with its CSRF token, or None (then render and :func:`store_page`)."""
+    if not _whole_page_wanted(request, trace):
+        return None
+    gen = generation()
+    if gen is None:
+        return None
+    html = _get(_page_key(request, trace, gen))
+    if html is None:
+        return None
+    return html.replace(_slot("csrf"), get_token(request)) if _slot("csrf") in html else html
+
+
+def page_context(request: HttpRequest, trace: Trace) -> dict[str, Any]:
+    """Context entries that make a page storable: its CSRF token rendered as a slot."""
+    return {"csrf_token": _slot("csrf")} if _whole_page_wanted(request, trace) else {}
+
+
+def store_page(request: HttpRequest, trace: Trace, html: str) -> str:
+    """Keep ``html`` (rendered with :func:`page_context`) for later requests; returns it ready to send."""
+    if not _whole_page_wanted(request, trace) or (_slot("csrf") not in html and "csrfmiddlewaretoken" in html):
+        return html
+    gen = generation()
+    if gen is not None and len(html.encode()) <= settings.TRACER_PAGE_CACHE_MAX_BYTES:
+        try:
+            _store().set(_page_key(request, trace, gen), html, settings.TRACER_PAGE_CACHE_PAGE_SECONDS)
+        except Exception:
+            log.warning("page cache unreachable; not storing a rendered page", exc_info=True)
+    return html.replace(_slot("csrf"), get_token(request)) if _slot("csrf") in html else html

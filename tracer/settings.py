@@ -122,6 +122,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "tracer.middleware.PageGenerationMiddleware",  # after a write, cached whole pages are stale
 ]
 
 ROOT_URLCONF = "tracer.urls"
@@ -298,6 +299,8 @@ TRACER_PAGE_CACHE_ALIAS = "pages"
 TRACER_PAGE_CACHE_SECONDS = env_int("TRACER_PAGE_CACHE_SECONDS", 24 * 3600)  # Redis is the broker too: keep it bounded
 TRACER_PAGE_CACHE_MAX_BYTES = env_int("TRACER_PAGE_CACHE_MAX_KB", 2048) * 1024
 TRACER_PAGE_CACHE_VERSION = os.environ.get("TRACER_PAGE_CACHE_VERSION", "")
+# A whole trace page (shell included) lives this long at most: it says how long ago the trace was queued.
+TRACER_PAGE_CACHE_PAGE_SECONDS = env_int("TRACER_PAGE_CACHE_PAGE_SECONDS", 30)
 # Redis hands an unacknowledged task back only after the visibility timeout; keep it short and well above
 # the hard time limit so a killed worker's task is redelivered soon (the sweep covers the rest).
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 300)

@@ -14,6 +14,8 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import close_old_connections
 
+from tracer import page_cache
+
 from . import jobs
 from .pull import PullError, pull_objects
 
@@ -70,6 +72,7 @@ def run_pull_job(job_id: str) -> dict[str, Any]:
         )
         jobs.update(job_id, message="Storing the snapshot")
         snap = store_pull(result, workspace=workspace, user=user, name=str(job.get("name") or ""))
+        page_cache.bump_generation()  # trace pages list the workspace's snapshots (their re-run menu)
     except PullError as exc:
         return fail(str(exc))
     except TracerError as exc:

@@ -122,8 +122,10 @@ def trace_list(request: AuthedRequest) -> HttpResponse:
     return render(request, "tracer/trace_list.html", ctx)
 
 
-def _detail_context(request: AuthedRequest, trace: Trace, selected_hop: dict[str, Any] | None = None) -> dict[str, Any]:
-    ctx = base_context(request, trace=trace, readonly=False, broker_down=BROKER_DOWN, selected_hop=selected_hop)
+def _detail_context(request: AuthedRequest, trace: Trace, selected_hop: dict[str, Any] | None = None,
+                    whole_page: dict[str, Any] | None = None) -> dict[str, Any]:
+    ctx = base_context(request, trace=trace, readonly=False, broker_down=BROKER_DOWN, selected_hop=selected_hop,
+                       **(whole_page or {}))
     if trace.state == Trace.State.DONE:
         # The result partial comes from the page cache (tracer/page_cache.py): rendered once per finished trace and
         # write permission; the rest of the page renders per request. A selected hop is rendered into it: not cached.
@@ -134,6 +136,7 @@ def _detail_context(request: AuthedRequest, trace: Trace, selected_hop: dict[str
             trace.get_absolute_url(),
             lambda title_url: {**ctx, **trace_context(trace, _hop_url(trace), title_url=title_url)},
             cache=selected_hop is None,
+            keep_csrf_slot=bool(whole_page),
         )
     return ctx
 
@@ -141,13 +144,21 @@ def _detail_context(request: AuthedRequest, trace: Trace, selected_hop: dict[str
 @login_required
 @require_GET
 def trace_detail(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
+    # A finished trace's whole page from the cache, after the permission check; the lean query leaves out the
+    # stored result and the snapshot, which only a page being rendered needs.
+    lean = (Trace.objects.filter(pk=trace_id, workspace__memberships__user=request.user)
+            .only("id", "state", "finished_at", "attempts", "name").first())
+    cached = page_cache.cached_page(request, lean) if lean is not None else None
+    if cached is not None:
+        return HttpResponse(cached)
     trace = get_trace_for_user(request, trace_id)
     wait_for_finish(trace, settings.TRACER_PAGE_WAIT_SECONDS)
     selected_hop = None
     r, _, i = request.GET.get("hop", "").partition(".")
     if trace.state == Trace.State.DONE and r.isdigit() and i.isdigit():
         selected_hop = hop_context(trace, int(r), int(i))
-    ctx = _detail_context(request, trace, selected_hop)
+    whole_page = page_cache.page_context(request, trace)
+    ctx = _detail_context(request, trace, selected_hop, whole_page)
     ctx.update(
         # Only what the re-run menu shows: a snapshot's JSON columns (file lists, counts) can be large.
         snapshots=Snapshot.objects.filter(workspace=trace.workspace)
@@ -156,6 +167,9 @@ def trace_detail(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
         share_links=trace.share_links.filter(revoked_at__isnull=True),
         share_form=ShareForm(),
     )
+    if whole_page:
+        return HttpResponse(page_cache.store_page(request, trace, render_to_string("tracer/trace_detail.html", ctx,
+                                                                                    request)))
     return render(request, "tracer/trace_detail.html", ctx)
 
 
