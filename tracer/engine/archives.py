@@ -8,6 +8,7 @@ load order, and every document index derived from it, is deterministic.
 from __future__ import annotations
 
 import gzip
+import lzma
 import tarfile
 import zipfile
 import zlib
@@ -123,7 +124,19 @@ def read_archive(kind: str, fileobj: IO[bytes], display: str, budget: Budget) ->
         return _read_tar(fileobj, display, budget)
     except LoadError:
         raise
-    except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError, RuntimeError, ValueError) as exc:
+    except (
+        zipfile.BadZipFile,
+        tarfile.TarError,
+        zlib.error,
+        lzma.LZMAError,
+        EOFError,
+        OSError,
+        RuntimeError,
+        TypeError,
+        ValueError,
+    ) as exc:
+        # LZMAError: a corrupt .tar.xz or LZMA zip member (bz2 and gzip raise OSError). TypeError: tarfile's
+        # header parsing on some corrupt headers (ord() of a multi-character field).
         raise LoadError(f"cannot read {kind} archive: {exc}", file=display) from None
     except NotImplementedError as exc:  # unsupported zip compression
         raise LoadError(f"cannot read {kind} archive: {exc}", file=display) from None

@@ -25,8 +25,10 @@ from tracer.engine.errors import LoadError
 from tracer.engine.fieldlines import field_line, helm_template_line
 from tracer.engine.k8s import GENERIC_POD_MAKER, POD_MAKERS, pod_maker
 from tracer.engine.limits import Limits
+from tracer.engine.memory import release_free_memory
 from tracer.engine.regex_risk import regex_warnings
 from tracer.engine.secrets import sanitize_secret
+from tracer.engine.shapes import shape_problem
 from tracer.engine.snapshot import CLUSTER_SCOPED_KINDS, KNOWN_KINDS, K8sObject, LoadWarning, Snapshot, Source
 from tracer.engine.yamldocs import Document
 from tracer.engine.yamlload import ParsedText, TreeProblem, format_path, normalise, parse_text
@@ -48,7 +50,10 @@ def load_manifests(
     loader = _Loader(limits or Limits(), namespace)
     with _gc_paused():
         loader.add_source(source, name)
-        return loader.snapshot()
+        snapshot = loader.snapshot()
+    loader.parsed = None  # the last file's text
+    release_free_memory(loader.budget.bytes)  # a big load's freed parser memory goes back (memory.py)
+    return snapshot
 
 
 def load_files(
@@ -59,9 +64,14 @@ def load_files(
     loader = _Loader(limits or Limits(), namespace)
     with _gc_paused():
         for filename, content in files:
+            # A display name only; PostgreSQL cannot store a NUL in text (the upload path takes the browser's name).
+            filename = filename.replace("\x00", "\ufffd")
             loader.budget.add_file(filename)
             loader.add_blob(filename, content)
-        return loader.snapshot()
+        snapshot = loader.snapshot()
+    loader.parsed = None
+    release_free_memory(loader.budget.bytes)
+    return snapshot
 
 
 @contextlib.contextmanager
@@ -111,6 +121,17 @@ def _type_name(value: Any) -> str:
     if value is None:
         return "null"
     return {dict: "mapping", list: "sequence", str: "string", bool: "boolean"}.get(type(value), type(value).__name__)
+
+
+def _shown(value: Any) -> str:
+    """A wrong value as people read it: short text quoted, anything else by its YAML type (never a Python repr)."""
+    if isinstance(value, str):
+        return f'"{value[:40]}"' if value else "an empty string"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return f"a {_type_name(value)}"
 
 
 def _is_list_kind(body: dict[str, Any], kind: str) -> bool:
@@ -346,7 +367,7 @@ class _Loader:
             self._skip(file, document, line, "not a Kubernetes object (no apiVersion and kind)")
             return
         if not isinstance(kind, str) or not kind:
-            raise fail("missing kind" if kind is None else f"kind must be a non-empty string, not {kind!r}", "kind")
+            raise fail("missing kind" if kind is None else f"kind must be a non-empty string, not {_shown(kind)}", "kind")
         if _is_list_kind(body, kind):
             self._add_list(body, kind, file, document, line, prefix, item_lines)
             return
@@ -359,6 +380,15 @@ class _Loader:
         name = meta.get("name") or meta.get("generateName")
         if not isinstance(name, str) or not name:
             raise fail("missing metadata.name" if name is None else "metadata.name must be a string", "metadata.name")
+        for section in ("annotations", "labels"):
+            # map[string]string in ObjectMeta: the API server refuses any other shape, and every reader
+            # of labels and annotations expects a mapping.
+            value = meta.get(section)
+            if value and type(value) is not dict:
+                raise fail(f"metadata.{section} must be a mapping, not {_shown(value)}", f"metadata.{section}")
+        shape = shape_problem(body, kind)  # pod templates of the wrong type (shapes.py)
+        if shape is not None:
+            raise fail(shape[1], shape[0])
         cluster_scoped = kind in CLUSTER_SCOPED_KINDS
         if self.namespace is not None and not cluster_scoped:
             body = self._with_namespace(body, meta, fail)

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from tracer.engine.errors import LoadError
-from tracer.engine.limits import Limits
+from tracer.engine.limits import HARD_MAX_DEPTH, Limits
 from tracer.engine.yamldocs import Document, ParsedText
 
 # Beyond this many leading indent/indicator characters a line could nest deep enough to overflow
@@ -29,8 +29,24 @@ _LEADING = re.compile(r"[ \t?:\-]*")
 
 @functools.lru_cache(maxsize=16)
 def _prefix_pattern(min_len: int) -> re.Pattern[str]:
-    # A line whose leading run of indentation/indicator characters is at least min_len long.
-    return re.compile(rf"\n[ \t?:\-]{{{min_len},}}")
+    # A line whose leading run of indentation/indicator characters is at least min_len long. A lone CR
+    # ends a line too (YAML 1.2 b-break, https://yaml.org/spec/1.2.2/#54-line-break-characters): counting
+    # only LF let a CR-only file nest 30,000 levels unvetted and crash yaml-rs.
+    return re.compile(rf"[\r\n][ \t?:\-]{{{min_len},}}")
+
+
+# libyaml follows YAML 1.1, where NEL, LS and PS end a line; YAML 1.2 (yaml-rs) reads them as ordinary
+# characters (https://yaml.org/spec/1.2.2/#54-line-break-characters). Left as they are, libyaml could see a
+# comment end and a block scalar begin (`k: # <NEL> |`) where yaml-rs sees deep nesting, pass the document,
+# and let yaml-rs overflow its stack. A no-break space in their place makes both parsers see the same lines.
+_YAML11_ONLY_BREAKS = str.maketrans(dict.fromkeys("\x85\u2028\u2029", "\xa0"))
+
+
+def as_yaml12_lines(text: str) -> str:
+    """``text`` with the YAML 1.1-only line breaks made ordinary characters, for libyaml to read."""
+    if "\x85" in text or "\u2028" in text or "\u2029" in text:
+        return text.translate(_YAML11_ONLY_BREAKS)
+    return text
 
 
 def _doc_at(docs: list[Document], starts: list[int], offset: int) -> Document:
@@ -83,7 +99,7 @@ def event_check(pt: ParsedText, doc: Document, limits: Limits) -> None:
     """
     max_depth = limits.depth_cap
     cap = limits.max_alias_expansion
-    loader = yaml.CSafeLoader(pt.text[doc.start : doc.end])
+    loader = yaml.CSafeLoader(as_yaml12_lines(pt.text[doc.start : doc.end]))
     stack: list[list[Any]] = []  # open collections: [height below, expanded size, anchor]
     anchors: dict[str, tuple[int, int]] = {}
     expanded = 0
@@ -136,12 +152,21 @@ def _located_error(pt: ParsedText, doc: Document, event: Any, message: str) -> L
 
 def libyaml_documents(text: str) -> list[Document] | None:
     """Documents as libyaml counts them, with offsets and lines; None when it cannot tell."""
-    loader = yaml.CSafeLoader(text)
+    loader = yaml.CSafeLoader(as_yaml12_lines(text))
     docs: list[Document] = []
+    depth = 0
     try:
         while loader.check_event():
             event = loader.get_event()
-            if isinstance(event, yaml.DocumentStartEvent):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                # libyaml's scanner revisits every open flow level per token: 60,000 `[` took 14 s. Deeper
+                # than any loadable document anyway, so stop (as event_check and _depth_within do).
+                depth += 1
+                if depth > HARD_MAX_DEPTH:
+                    return None
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+            elif isinstance(event, yaml.DocumentStartEvent):
                 node = loader.peek_event()
                 start, first = event.start_mark, node.start_mark if node is not None else None
                 if start is None or first is None:
@@ -158,7 +183,31 @@ def libyaml_documents(text: str) -> list[Document] | None:
     return docs
 
 
+def _depth_within(text: str, cap: int) -> bool:
+    """Whether libyaml's events nest at most ``cap`` collections deep (iterative: no stack at risk)."""
+    loader = yaml.CSafeLoader(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > cap:
+                    return False
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return False
+    finally:
+        loader.dispose()
+    return True
+
+
 def find_duplicate(text: str) -> tuple[list[Any], int] | None:
+    text = as_yaml12_lines(text)
+    # PyYAML's C composer recurses per level: never compose what could overflow the C stack.
+    if not _depth_within(text, HARD_MAX_DEPTH):
+        return None
     loader = yaml.CSafeLoader(text)
     try:
         root = loader.get_single_node()

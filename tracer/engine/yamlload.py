@@ -32,6 +32,7 @@ from tracer.engine.fieldlines import field_line
 from tracer.engine.jsonconstants import bare_constant
 from tracer.engine.limits import Limits
 from tracer.engine.yamlcheck import event_check, find_duplicate, libyaml_documents, plan_checks
+from tracer.engine.yamlchunks import parse_documents
 from tracer.engine.yamldocs import Document, ParsedText, scan_documents
 
 __all__ = ["ParsedText", "TreeProblem", "apply_merge_keys", "format_path", "normalise", "parse_text"]
@@ -70,13 +71,16 @@ def parse_text(text: str, file: str, limits: Limits) -> ParsedText:
             event_check(pt, doc, limits)
     options = _yamlrs_options(limits)
     try:
-        result = yaml_rs.loads(text, **options)
+        result = parse_documents(text, docs, options)  # in chunks, equal strings shared (yamlchunks.py)
     except yaml_rs.YAMLDecodeError as exc:
         result = _json_fallback(pt, str(exc))
         if result is _NOTHING:
             raise _translate(pt, exc, options, limits) from None
+    except (TypeError, ValueError) as exc:  # not a YAML error: a value Python cannot build (see _unbuildable)
+        raise _unbuildable(pt, options, exc) from None
     _attach(pt, result)
     max_depth = limits.depth_cap
+    nul_escapes = _NUL_ESCAPE.search(text) is not None
     for doc in pt.documents:
         if doc.value is None:
             continue
@@ -89,12 +93,55 @@ def parse_text(text: str, file: str, limits: Limits) -> ParsedText:
             raise LoadError(
                 problem.message, file=file, document=doc.index, line=line, field=format_path(problem.path)
             ) from None
+        if nul_escapes:
+            _refuse_nul(pt, doc)
         if doc.has_merge_keys:
             doc.value = apply_merge_keys(doc.value)
     return pt
 
 
 _NOTHING: Any = object()
+
+# Escapes that put a NUL character in a double-quoted YAML or JSON string (a raw NUL is refused in
+# parse_text). PostgreSQL stores neither NUL in text nor \u0000 in jsonb, so such a snapshot could not be
+# stored (https://www.postgresql.org/docs/current/datatype-json.html).
+_NUL_ESCAPE = re.compile(r"\\(?:0|x00|u0000|U00000000)")
+
+
+def _refuse_nul(pt: ParsedText, doc: Document) -> None:
+    """Name the key or value of a document that holds a NUL character, if any (rare: only escapes make one)."""
+    if not _NUL_ESCAPE.search(pt.text, doc.start, doc.end or len(pt.text)):
+        return
+    path = _nul_path(doc.value, [])
+    if path is None:
+        return
+    shown = [p.replace("\x00", "\\0") if isinstance(p, str) else p for p in path]
+    raise LoadError(
+        "the text holds a NUL character (an escaped \\0 or \\u0000), which tracer cannot store",
+        file=pt.file,
+        document=doc.index,
+        line=field_line(pt.text, doc, tuple(path), doc.line),
+        field=format_path(shown) or None,
+    )
+
+
+def _nul_path(node: Any, path: list[Any]) -> list[Any] | None:
+    # Depth is bounded by normalise() before this runs.
+    if isinstance(node, str):
+        return path if "\x00" in node else None
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if "\x00" in key:
+                return [*path, key]
+            found = _nul_path(value, [*path, key])
+            if found is not None:
+                return found
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found = _nul_path(value, [*path, i])
+            if found is not None:
+                return found
+    return None
 
 
 def _refuse_json_constants(pt: ParsedText, doc: Document) -> None:
@@ -203,12 +250,41 @@ def _translate(pt: ParsedText, exc: Exception, options: dict[str, Any], limits: 
                     line=doc.line,
                 )
             return LoadError(f"YAML error: {doc_msg}", file=pt.file, document=doc.index, line=doc.line)
+    if reason.startswith("duplicate mapping key"):  # no document failed alone: name the key anyway
+        return _duplicate_error(pt, Document(0, 0, 0, end=len(pt.text)), reason)
     return LoadError(f"YAML error: {reason}", file=pt.file)
+
+
+def _unbuildable(pt: ParsedText, options: dict[str, Any], exc: Exception) -> LoadError:
+    """yaml-rs builds a complex mapping key (``? {a: {b: c}}``) as a frozenset, and raises TypeError
+    when the key holds a mapping or sequence (unhashable). Name the document (error path only)."""
+    message = (
+        "a mapping key is itself a mapping or sequence; Kubernetes objects are JSON, whose keys are strings"
+        if "unhashable" in str(exc)
+        else "the YAML parser could not build this document's values"
+    )
+    for doc in pt.documents:
+        try:
+            yaml_rs.loads(pt.text[doc.start : doc.end], **options)
+        except yaml_rs.YAMLDecodeError:
+            continue  # a slice that does not parse on its own: not the document that raised
+        except (TypeError, ValueError):
+            return LoadError(message, file=pt.file, document=doc.index, line=doc.line)
+    return LoadError(message, file=pt.file)
 
 
 def _duplicate_error(pt: ParsedText, doc: Document, message: str) -> LoadError:
     """Locate a duplicate key with libyaml's composer: its full path (the field) and its line."""
-    key = message.partition(":")[2].strip().strip("'\"")
+    raw = message.partition(":")[2].strip()
+    if raw.startswith(("frozenset(", "(")):  # a complex key (? {a: b}), which yaml-rs prints as Python does
+        return LoadError(
+            "a mapping key is itself a mapping or sequence; Kubernetes objects are JSON, whose keys are strings",
+            file=pt.file,
+            document=doc.index,
+            line=doc.line,
+        )
+    # yaml-rs names a null or boolean key as Python prints it (``None``); say it as YAML does.
+    key = {"None": "null", "True": "true", "False": "false"}.get(raw) or raw.strip("'\"")
     found = find_duplicate(pt.text[doc.start : doc.end])
     if found is None:
         return LoadError(f"duplicate key {key!r}", file=pt.file, document=doc.index, line=doc.line, field=key)
@@ -259,7 +335,21 @@ def _key_text(key: Any) -> str | None:
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 
 
-def _number_problem(value: int | float) -> TreeProblem:
+def _bad_scalar(value: Any, kind: type) -> bool:
+    """A leaf JSON cannot hold: a number out of range, or a type the parser makes for YAML-only tags
+    (``!!set`` gives a Python set)."""
+    if kind is int:
+        return not _INT_MIN <= value <= _INT_MAX
+    if kind is float:
+        return value - value != 0
+    return kind is not bool and value is not None
+
+
+def _scalar_problem(value: Any) -> TreeProblem:
+    if isinstance(value, (set, frozenset)):
+        return TreeProblem("the value is a YAML set (!!set); Kubernetes objects are JSON, which has no sets")
+    if not isinstance(value, (int, float)):
+        return TreeProblem("the value is not a string, number, boolean, null, mapping or sequence")
     if isinstance(value, float):
         what = "not a number (NaN)" if value != value else "infinite"
         return TreeProblem(f"the value is {what}; Kubernetes objects are JSON, which cannot hold it")
@@ -303,8 +393,8 @@ def _normalise(node: Any, depth: int, limit: int) -> Any:
                     if changed is None:
                         changed = dict(node)
                     changed[key] = new
-            elif (kind is int and not _INT_MIN <= value <= _INT_MAX) or (kind is float and value - value != 0):
-                bad = _number_problem(value)
+            elif kind is not str and _bad_scalar(value, kind):
+                bad = _scalar_problem(value)
                 bad.path.append(key)
                 raise bad
         if odd:
@@ -322,8 +412,8 @@ def _normalise(node: Any, depth: int, limit: int) -> Any:
                     if changed is None:
                         changed = list(node)
                     changed[i] = new
-            elif (kind is int and not _INT_MIN <= value <= _INT_MAX) or (kind is float and value - value != 0):
-                bad = _number_problem(value)
+            elif kind is not str and _bad_scalar(value, kind):
+                bad = _scalar_problem(value)
                 bad.path.append(i)
                 raise bad
     return node if changed is None else changed
@@ -335,7 +425,8 @@ def _string_keys(node: dict[Any, Any]) -> dict[str, Any]:
         if type(key) is not str:
             text = _key_text(key)
             if text is None:
-                raise TreeProblem(f"mapping key {key!r} is not a scalar")
+                raise TreeProblem("a mapping key is itself a mapping or sequence; Kubernetes objects are JSON, whose "
+                                  "keys are strings")
             if text in node or text in out:
                 raise TreeProblem(f"duplicate key {text!r}", [text])
             key = text
