@@ -1,7 +1,7 @@
 """The trace page under load from Debian's ``wrk``: a load generator outside the Python process under test.
 
-Not a test. For each mode it starts the real stack (redis-server, a temporary SQLite file, gunicorn with one
-process per core x 4 threads, one Celery worker: tests/conftest_live.py), makes a finished trace of examples/shop
+Not a test. For each mode it starts the real stack (redis-server, a temporary SQLite file, gunicorn with 3 sync
+workers as scripts/run starts it, one Celery worker: tests/conftest_live.py), makes a finished trace of examples/shop
 with a public share link (bench/bench_web.py's ``prepare``), logs in, and runs
 
     wrk -t2 -c20 -d15s --latency -H "Cookie: sessionid=..." <trace page>
@@ -94,7 +94,8 @@ def check_page(get: Any, url: str, cookie: str, expect: bytes) -> None:
 def measure_mode(mode: str, wrk: str, args: argparse.Namespace, script: Path) -> dict[str, Any]:
     env = {"TRACER_PAGE_CACHE": "1" if mode == "on" else "0"}
     with tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp:
-        stack = start_stack(Path(tmp), dict([OWNER]), server="gunicorn", web_workers=args.web_workers, env=env)
+        stack = start_stack(Path(tmp), dict([OWNER]), server="gunicorn", web_workers=args.web_workers,
+                            web_threads=args.web_threads, env=env)
         try:
             stack.start_worker()
             trace_url, cookie, public_url = prepare(stack)
@@ -130,7 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (-t)")
     parser.add_argument("--connections", type=int, default=20, help="wrk connections (-c): concurrent clients")
     parser.add_argument("--duration", type=int, default=15, help="seconds per page (-d)")
-    parser.add_argument("--web-workers", type=int, default=os.cpu_count() or 2, help="gunicorn processes")
+    parser.add_argument("--web-workers", type=int, default=3,
+                        help="gunicorn processes (3 sync workers: what scripts/run starts)")
+    parser.add_argument("--web-threads", type=int, default=0, help="threads per process (0: sync workers)")
     parser.add_argument("--no-record", action="store_true", help="do not write test-output/metrics.json")
     args = parser.parse_args(argv)
 
@@ -139,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "wrk": version[0] if version else "wrk",
         "command": f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s --latency",
-        "server": f"gunicorn ({args.web_workers} processes x 4 threads)",
+        "server": f"gunicorn ({args.web_workers} processes"
+                  + (f" x {args.web_threads} threads)" if args.web_threads else ", sync workers)"),
         "database": "sqlite",
         "cpus": os.cpu_count(),
     }

@@ -262,11 +262,13 @@ class LiveStack:
         server: str = "runserver",
         env: Mapping[str, str] | None = None,
         web_workers: int = 2,
+        web_threads: int = 4,
     ) -> None:
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.server = server
         self.web_workers = web_workers
+        self.web_threads = web_threads
         self.redis_port = free_port()
         self.web_port = free_port()
         self.base = f"http://127.0.0.1:{self.web_port}"
@@ -378,10 +380,8 @@ class LiveStack:
                 f"127.0.0.1:{self.web_port}",
                 "--workers",
                 str(self.web_workers),
-                "--threads",
-                "4",
-                "--worker-class",
-                "gthread",
+                # web_threads=0: gunicorn's sync workers, as scripts/run starts them
+                *(["--threads", str(self.web_threads), "--worker-class", "gthread"] if self.web_threads else []),
                 "--access-logfile",
                 "-",
                 "--log-level",

@@ -184,9 +184,13 @@ def _page_key(request: HttpRequest, trace: Trace, gen: int) -> str:
     return _key("trace-page", trace, f"{getattr(user, 'pk', '')}:{gen}:{origin(request)}")
 
 
+def whole_pages() -> bool:
+    return enabled() and bool(settings.TRACER_PAGE_CACHE_WHOLE)
+
+
 def _whole_page_wanted(request: HttpRequest, trace: Trace) -> bool:
     """Only the plain page of a finished trace: no query (a selected hop), no htmx swap, no message to show."""
-    if request.GET or getattr(request, "htmx", False) or not cacheable(trace):
+    if not whole_pages() or request.GET or getattr(request, "htmx", False) or not cacheable(trace):
         return False
     storage = getattr(request, "_messages", None)
     return storage is None or len(storage) == 0  # len() reads the messages without marking them shown
@@ -202,6 +206,10 @@ def cached_page(request: HttpRequest, trace: Trace) -> str | None:
     html = _get(_page_key(request, trace, gen))
     if html is None:
         return None
+    try:
+        _remember_for_session(request, trace, gen, html)
+    except Exception:
+        log.warning("page cache unreachable; not storing a rendered page", exc_info=True)
     return html.replace(_slot("csrf"), get_token(request)) if _slot("csrf") in html else html
 
 
@@ -218,6 +226,42 @@ def store_page(request: HttpRequest, trace: Trace, html: str) -> str:
     if gen is not None and len(html.encode()) <= settings.TRACER_PAGE_CACHE_MAX_BYTES:
         try:
             _store().set(_page_key(request, trace, gen), html, settings.TRACER_PAGE_CACHE_PAGE_SECONDS)
+            _remember_for_session(request, trace, gen, html)
         except Exception:
             log.warning("page cache unreachable; not storing a rendered page", exc_info=True)
     return html.replace(_slot("csrf"), get_token(request)) if _slot("csrf") in html else html
+
+
+# -- whole pages by session ----------------------------------------------------------------------------------
+#
+# A second key for the same whole page: the browser's session and the trace, so a repeat view is answered before
+# the session and the user are even loaded. Whatever could make the page wrong for that session (logging out,
+# a password change, a role or membership change, a rename, a re-run, a deletion) is a write request, which
+# bumps the generation; the session key itself is a secret and only its hash is part of the key.
+
+
+def _session_key(request: HttpRequest, trace_id: Any, gen: int) -> str | None:
+    session = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not session:
+        return None
+    digest = hashlib.sha256(f"{session}:{trace_id}".encode()).hexdigest()[:32]
+    return f"trace-session-page:{code_salt()}:{digest}:{gen}:{origin(request)}"
+
+
+def session_page(request: HttpRequest, trace_id: Any) -> str | None:
+    """The whole page this browser session was last given for the trace, if nothing was written since."""
+    if (not whole_pages() or request.method != "GET" or request.GET or request.headers.get("HX-Request")
+            or request.COOKIES.get("messages")):
+        return None
+    gen = generation()
+    key = _session_key(request, trace_id, gen) if gen is not None else None
+    html = _get(key) if key is not None else None
+    if html is None:
+        return None
+    return html.replace(_slot("csrf"), get_token(request)) if _slot("csrf") in html else html
+
+
+def _remember_for_session(request: HttpRequest, trace: Trace, gen: int, html: str) -> None:
+    key = _session_key(request, trace.pk, gen)
+    if key is not None:
+        _store().set(key, html, settings.TRACER_PAGE_CACHE_PAGE_SECONDS)

@@ -162,7 +162,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000",
         }
     )
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections are kept (DB_CONN_MAX_AGE, per thread): opening one runs the PRAGMAs above, a few ms that a
+    # cached page view would otherwise spend on every request. WAL lets kept connections read without blocking.
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -299,6 +300,9 @@ TRACER_PAGE_CACHE_ALIAS = "pages"
 TRACER_PAGE_CACHE_SECONDS = env_int("TRACER_PAGE_CACHE_SECONDS", 24 * 3600)  # Redis is the broker too: keep it bounded
 TRACER_PAGE_CACHE_MAX_BYTES = env_int("TRACER_PAGE_CACHE_MAX_KB", 2048) * 1024
 TRACER_PAGE_CACHE_VERSION = os.environ.get("TRACER_PAGE_CACHE_VERSION", "")
+# Whole pages are valid only while every web process sees the same generation counter (tracer/page_cache.py):
+# on by default with a shared cache (REDIS_URL), off with process memory unless asked for (one process).
+TRACER_PAGE_CACHE_WHOLE = env_bool("TRACER_PAGE_CACHE_WHOLE", bool(os.environ.get("REDIS_URL")))
 # A whole trace page (shell included) lives this long at most: it says how long ago the trace was queued.
 TRACER_PAGE_CACHE_PAGE_SECONDS = env_int("TRACER_PAGE_CACHE_PAGE_SECONDS", 30)
 # Redis hands an unacknowledged task back only after the visibility timeout; keep it short and well above

@@ -13,7 +13,7 @@ from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
-from tracer.models import ShareLink
+from tracer.models import Membership, ShareLink
 
 from .base import BaseTestCase
 
@@ -21,7 +21,7 @@ FORM_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 ANY_TOKEN = re.compile(r"[A-Za-z0-9]{64}")  # form fields and htmx's X-CSRFToken header
 
 
-@override_settings(TRACER_PAGE_CACHE=True)
+@override_settings(TRACER_PAGE_CACHE=True, TRACER_PAGE_CACHE_WHOLE=True)
 class WholePageCacheTests(BaseTestCase):
     def setUp(self) -> None:
         super().setUp()
@@ -75,3 +75,39 @@ class WholePageCacheTests(BaseTestCase):
 
         request._messages = storage
         assert page_cache.cached_page(request, self.trace) is None
+
+
+@override_settings(TRACER_PAGE_CACHE=True, TRACER_PAGE_CACHE_WHOLE=True)
+class SessionPageTests(BaseTestCase):
+    """A repeat view by the same browser session: answered before the session and the user are loaded."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        caches["pages"].clear()
+        self.trace = self.make_trace()
+        self.url = self.trace.get_absolute_url()
+
+    def test_a_repeat_view_makes_no_query(self) -> None:
+        self.login(self.alice)
+        first = self.client.get(self.url).content.decode()
+        with CaptureQueriesContext(connection) as queries:
+            again = self.client.get(self.url)
+        assert again.status_code == 200 and len(queries) == 0
+        assert ANY_TOKEN.sub("", first) == ANY_TOKEN.sub("", again.content.decode())
+
+    def test_logging_out_or_losing_membership_is_never_answered_from_the_cache(self) -> None:
+        self.login(self.alice)
+        self.client.get(self.url)
+        cookie = self.client.cookies["sessionid"].value
+        self.client.post("/logout/")
+        stale = Client()
+        stale.cookies["sessionid"] = cookie  # the old session cookie, replayed
+        assert stale.get(self.url).status_code == 302  # to the log-in page
+        bob = Client()
+        bob.force_login(self.bob)
+        assert bob.get(self.url).status_code == 200
+        assert bob.get(self.url).status_code == 200  # cached for bob's session now
+        self.login(self.alice)
+        self.client.post("/workspace/members/remove/", {"username": "bob"})
+        assert not Membership.objects.filter(user=self.bob, workspace=self.workspace).exists()
+        assert bob.get(self.url).status_code == 404

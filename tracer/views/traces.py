@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from django.conf import settings
@@ -141,9 +141,18 @@ def _detail_context(request: AuthedRequest, trace: Trace, selected_hop: dict[str
     return ctx
 
 
+def trace_detail(request: HttpRequest, trace_id: UUID) -> HttpResponse:
+    """A repeat view of a finished trace by the same browser session comes from the page cache as it is; anything
+    else goes through the log-in check and the view (tracer/page_cache.py)."""
+    cached = page_cache.session_page(request, trace_id)
+    if cached is not None:
+        return HttpResponse(cached)
+    return _trace_detail(cast(AuthedRequest, request), trace_id)  # login_required checks it
+
+
 @login_required
 @require_GET
-def trace_detail(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
+def _trace_detail(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
     # A finished trace's whole page from the cache, after the permission check; the lean query leaves out the
     # stored result and the snapshot, which only a page being rendered needs.
     lean = (Trace.objects.filter(pk=trace_id, workspace__memberships__user=request.user)
