@@ -77,10 +77,11 @@ def env_secret(name: str, default: str = "") -> str:
 
 DEBUG = env_bool("DEBUG", False)
 # Programs that only read files and print, signing nothing (no session, CSRF token or reset link), run without a
-# key, with a random one that lives as long as the process: the offline commands (`manage.py trace -f ...` needs no
-# set-up) and the type checker, whose Django plugin loads these settings.
+# key, with a random one that lives as long as the process: the offline commands (`manage.py trace -f ...` and
+# `translate` need no set-up) and the type checker, whose Django plugin loads these settings.
 _ARGV = [*sys.argv, "", ""]
-_OFFLINE = (Path(_ARGV[0]).name == "manage.py" and _ARGV[1] in ("trace", "explain")) or "mypy" in sys.modules
+_OFFLINE = ((Path(_ARGV[0]).name == "manage.py" and _ARGV[1] in ("trace", "explain", "translate"))
+            or "mypy" in sys.modules)
 SECRET_KEY = env_secret("SECRET_KEY") or ("dev-insecure-key-only-for-debug-" + "x" * 30 if DEBUG else "")
 if not SECRET_KEY:
     if not _OFFLINE:
