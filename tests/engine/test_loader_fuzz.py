@@ -193,6 +193,39 @@ def test_key_holding_a_mapping_is_refused_not_a_type_error() -> None:
     assert "mapping key is itself a mapping or sequence" in err.message
 
 
+def test_unbuildable_key_beside_a_syntax_error_in_a_later_document() -> None:
+    # Fuzz seed 13, input 23633: the whole stream failed on the later document's syntax, and the search for the
+    # failing document met the unbuildable key first and raised TypeError instead of naming it.
+    text = (
+        'apiVersion: networking.k8s.io/v1\n'
+        'kind: Ingress\n'
+        'metadata:\n'
+        '  name: example-ingress\n'
+        'spec:\n'
+        '  ingressClassName: nginx\n'
+        '  rules:\n'
+        '    - host: hello-world.example\n'
+        '      http:\n'
+        '        paths:\n'
+        '          - path: /\n'
+        '            pathType: Prefix\n'
+        '? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? ? x\n'
+        '            backend:\n'
+        '              service:\n'
+        '                name: web\n'
+        '                port:\n'
+        '                  number: 8080\n'
+        '---\n'
+        'apiVersion: v1\n'
+        'kind: []\n'
+        'metadata: !!null x\n'
+        'items: null\n'
+    )
+    err = error_of(text)
+    assert err.file == "in.yaml"
+    assert "mapping key is itself a mapping or sequence" in err.message
+
+
 def test_duplicate_null_key_is_named_as_yaml_writes_it() -> None:
     err = error_of(f"{HEAD}data:\n  null: a\n  ~: b\n")
     assert err.message == "duplicate key 'null'"

@@ -237,6 +237,10 @@ def _translate(pt: ParsedText, exc: Exception, options: dict[str, Any], limits: 
     for doc in docs:
         try:
             yaml_rs.loads(pt.text[doc.start : doc.end], **options)
+        except TypeError as build_exc:  # an earlier document Python cannot build (see _unbuildable)
+            if "unhashable" not in str(build_exc):
+                raise
+            return _unbuildable(pt, options, build_exc)
         except yaml_rs.YAMLDecodeError as doc_exc:
             doc_msg = str(doc_exc).splitlines()[-1].strip()
             if doc_msg.startswith("duplicate mapping key"):
