@@ -20,11 +20,12 @@ def full_match(pattern: Pattern, value: str) -> bool | RegexProblem:
         return pattern
     if not isinstance(pattern, CompiledPattern):
         return False
-    try:
-        return pattern.compiled.fullmatch(value, timeout=DEFAULT_TIMEOUT) is not None
-    except TimeoutError:
+    # Through CompiledPattern, so the trace's time budget (tracer/engine/budget.py) counts this regex too.
+    found = pattern.fullmatch(value, DEFAULT_TIMEOUT)
+    if isinstance(found, RegexProblem):
         return RegexProblem(pattern.source, "REGEX_TIMEOUT",
                             f"regex {pattern.source!r} did not finish in time; treated as no match")
+    return found is not None
 
 
 def query_values(request: Request) -> dict[str, str]:
