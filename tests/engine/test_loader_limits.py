@@ -79,3 +79,28 @@ def test_cli_prints_the_error_and_exits_2(tmp_path: Path, name: str, text: str, 
     )
     assert proc.returncode == 2, proc.stderr
     assert where in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_names_longer_than_kubernetes_allows_are_refused_and_long_file_names_kept_short() -> None:
+    import io
+    import tarfile
+
+    from tracer.engine import LoadError, load_manifests
+
+    long_name = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + "n" * 254 + ", namespace: default}\n"
+    with pytest.raises(LoadError) as info:
+        load_manifests(long_name)
+    assert info.value.field == "metadata.name" and "at most 253" in info.value.message
+    with pytest.raises(LoadError) as info:
+        load_manifests("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: " + "s" * 64 + "}\n")
+    assert info.value.field == "metadata.namespace" and "at most 63" in info.value.message
+    buf = io.BytesIO()
+    data = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: default}\n"
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        member = tarfile.TarInfo("d/" * 300 + "x.yaml")
+        member.size = len(data)
+        tar.addfile(member, io.BytesIO(data))
+    from tracer.engine.loader import load_files
+
+    (obj,) = load_files([("deep.tar.gz", buf.getvalue())]).objects
+    assert len(obj.source.file) == 500 and obj.source.file.endswith("d/x.yaml") and obj.source.file[0] == "…"

@@ -36,6 +36,18 @@ from tracer.engine.yamlload import ParsedText, TreeProblem, format_path, normali
 __all__ = ["Limits", "load_files", "load_manifests"]  # Limits lives in limits.py; re-exported
 
 
+# Lengths Kubernetes allows (apimachinery validation: DNS-1123 subdomain names, label namespaces); kinds are short
+# identifiers, and these bounds are the columns a stored snapshot keeps them in.
+MAX_NAME = 253
+MAX_NAMESPACE = 63
+MAX_KIND = 100
+MAX_FILE = 500  # a file's name as an object keeps it (archive members can nest deeper than anyone reads)
+
+
+def _file_shown(file: str) -> str:
+    """The file name an object keeps: its end when very long (the end names the file and its folder)."""
+    return file if len(file) <= MAX_FILE else "…" + file[-(MAX_FILE - 1):]
+
 def load_manifests(
     source: Any, *, name: str | None = None, limits: Limits | None = None, namespace: str | None = None
 ) -> Snapshot:
@@ -380,6 +392,13 @@ class _Loader:
         name = meta.get("name") or meta.get("generateName")
         if not isinstance(name, str) or not name:
             raise fail("missing metadata.name" if name is None else "metadata.name must be a string", "metadata.name")
+        for field, value, most in (("metadata.name", name, MAX_NAME), ("metadata.namespace", meta.get("namespace"),
+                                                                     MAX_NAMESPACE), ("kind", kind, MAX_KIND),
+                                   ("apiVersion", api_version, MAX_NAME)):
+            if isinstance(value, str) and len(value) > most:
+                # The API server refuses these (a DNS subdomain of 253, a namespace label of 63); a snapshot
+                # could not store them either.
+                raise fail(f"{field} is {len(value):,} characters long; Kubernetes allows at most {most}", field)
         for section in ("annotations", "labels"):
             # map[string]string in ObjectMeta: the API server refuses any other shape, and every reader
             # of labels and annotations expects a mapping.
@@ -400,7 +419,7 @@ class _Loader:
             self.secret_values_dropped += dropped
         if len(self.objects) >= self.limits.max_documents:
             raise LoadError(f"more than {self.limits.max_documents} objects", file=file, document=document, line=line)
-        self.objects.append(K8sObject(body, Source(file, document, line)))
+        self.objects.append(K8sObject(body, Source(_file_shown(file), document, line)))
 
     def _with_namespace(
         self, body: dict[str, Any], meta: dict[str, Any], fail: Callable[[str, str], LoadError]
