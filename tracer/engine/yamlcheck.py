@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
@@ -150,23 +151,32 @@ def _located_error(pt: ParsedText, doc: Document, event: Any, message: str) -> L
     return LoadError(message, file=pt.file, document=doc.index, line=doc.start_line + event.start_mark.line)
 
 
+class _TooDeep(Exception):
+    """libyaml's events nested deeper than the cap given to :func:`_bounded_events`."""
+
+
+def _bounded_events(loader: Any, cap: int) -> Iterator[Any]:
+    """libyaml's events, stopping with _TooDeep past ``cap`` open collections: its scanner revisits every open
+    flow level per token (60,000 `[` took 14 s), and nothing that deep is loadable anyway."""
+    depth = 0
+    while loader.check_event():
+        event = loader.get_event()
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > cap:
+                raise _TooDeep
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+        yield event
+
+
 def libyaml_documents(text: str) -> list[Document] | None:
     """Documents as libyaml counts them, with offsets and lines; None when it cannot tell."""
     loader = yaml.CSafeLoader(as_yaml12_lines(text))
     docs: list[Document] = []
-    depth = 0
     try:
-        while loader.check_event():
-            event = loader.get_event()
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                # libyaml's scanner revisits every open flow level per token: 60,000 `[` took 14 s. Deeper
-                # than any loadable document anyway, so stop (as event_check and _depth_within do).
-                depth += 1
-                if depth > HARD_MAX_DEPTH:
-                    return None
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
-            elif isinstance(event, yaml.DocumentStartEvent):
+        for event in _bounded_events(loader, HARD_MAX_DEPTH):
+            if isinstance(event, yaml.DocumentStartEvent):
                 node = loader.peek_event()
                 start, first = event.start_mark, node.start_mark if node is not None else None
                 if start is None or first is None:
@@ -174,7 +184,7 @@ def libyaml_documents(text: str) -> list[Document] | None:
                 doc = Document(len(docs), start.index, first.index)
                 doc.start_line, doc.line = start.line + 1, first.line + 1
                 docs.append(doc)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, _TooDeep):
         return None
     finally:
         loader.dispose()
@@ -186,17 +196,10 @@ def libyaml_documents(text: str) -> list[Document] | None:
 def _depth_within(text: str, cap: int) -> bool:
     """Whether libyaml's events nest at most ``cap`` collections deep (iterative: no stack at risk)."""
     loader = yaml.CSafeLoader(text)
-    depth = 0
     try:
-        while loader.check_event():
-            event = loader.get_event()
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > cap:
-                    return False
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
-    except yaml.YAMLError:
+        for _ in _bounded_events(loader, cap):
+            pass
+    except (yaml.YAMLError, _TooDeep):
         return False
     finally:
         loader.dispose()
