@@ -11,7 +11,6 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
@@ -19,7 +18,7 @@ from tracer import page_cache
 from tracer.models import ShareLink
 from tracer.presenters import HopUrl, hop_context, trace_context
 
-from .traces import trace_json_response, trace_md_response, trace_svg_response
+from .traces import hop_panel_response, trace_json_response, trace_md_response, trace_svg_response
 
 
 def _get_link(request: HttpRequest, token: str) -> ShareLink | HttpResponse:
@@ -72,17 +71,7 @@ def share_hop(request: HttpRequest, token: str, r: int, i: int) -> HttpResponse:
     link = _get_link(request, token)
     if isinstance(link, HttpResponse):
         return link
-    trace = link.trace
-
-    def panel() -> str | None:
-        hop = hop_context(trace, r, i)
-        ctx = {"h": hop, "snapshot": trace.snapshot, "readonly": True}
-        return None if hop is None else render_to_string("tracer/trace_hop.html", ctx, request)
-
-    html = page_cache.hop_html(trace, f"share:{r}.{i}", panel)
-    if html is None:
-        raise Http404("no such hop")
-    return HttpResponse(html)
+    return hop_panel_response(request, link.trace, r, i, readonly=True)
 
 
 @require_GET

@@ -201,14 +201,19 @@ def trace_status(request: AuthedRequest, trace_id: UUID) -> HttpResponse:
 @login_required
 @require_GET
 def trace_hop(request: AuthedRequest, trace_id: UUID, r: int, i: int) -> HttpResponse:
-    trace = get_trace_for_user(request, trace_id)
+    return hop_panel_response(request, get_trace_for_user(request, trace_id), r, i, readonly=False)
+
+
+def hop_panel_response(request: HttpRequest, trace: Trace, r: int, i: int, *, readonly: bool) -> HttpResponse:
+    """Hop ``i`` of request ``r`` as its panel partial, from the page cache (one entry per page kind and hop);
+    the caller has checked access (the workspace, or a share link)."""
 
     def panel() -> str | None:
         hop = hop_context(trace, r, i)
-        ctx = {"h": hop, "snapshot": trace.snapshot, "readonly": False}
+        ctx = {"h": hop, "snapshot": trace.snapshot, "readonly": readonly}
         return None if hop is None else render_to_string("tracer/trace_hop.html", ctx, request)
 
-    html = page_cache.hop_html(trace, f"own:{r}.{i}", panel)
+    html = page_cache.hop_html(trace, f"{'share' if readonly else 'own'}:{r}.{i}", panel)
     if html is None:
         raise Http404("no such hop")
     return HttpResponse(html)
