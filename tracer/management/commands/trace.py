@@ -35,7 +35,7 @@ from tracer.engine.result import Trace
 from tracer.engine.textreport import render_text
 
 
-def _read_scenario(path: str) -> tuple[list[Any], dict[str, Any]]:
+def read_scenario(path: str) -> tuple[list[Any], dict[str, Any]]:
     """A scenario file: YAML/JSON with `requests:` (strings or request dicts) and optional `options:`."""
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
@@ -188,7 +188,7 @@ class Command(BaseCommand):
         journeys: list[JourneySpec] | None = None  # None: requests; []: the snapshot's Journey documents
         scenario_options: dict[str, Any] = {}
         if opts["scenario"]:
-            requests, scenario_options = _read_scenario(opts["scenario"])
+            requests, scenario_options = read_scenario(opts["scenario"])
         elif opts["journey"]:
             try:
                 journeys = [_journey(opts["journey"], opts)]

@@ -22,7 +22,7 @@ from tracer.engine.loader import load_manifests
 from tracer.engine.request import split_request_line
 from tracer.engine.translate import translate, verify
 from tracer.engine.translate.gateway import implementation_keys
-from tracer.management.commands.trace import _read_scenario
+from tracer.management.commands.trace import read_scenario
 
 TARGETS = ("gateway-api",)
 
@@ -67,7 +67,7 @@ class Command(BaseCommand):
             except TracerError as exc:
                 raise CommandError(f"--request {line}: {exc}", returncode=2) from exc
         if opts["scenario"]:
-            requests += _read_scenario(opts["scenario"])[0]
+            requests += read_scenario(opts["scenario"])[0]
         sources = [sys.stdin.read() if f == "-" else Path(f) for f in opts["files"]]
         try:
             snapshot = load_manifests(sources[0] if len(sources) == 1 else sources)
