@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import signal
 import time
 import urllib.parse
@@ -20,7 +19,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest_live import OWNER, UUID_RE, LiveStack, WebSession, example_files, start_stack, wait_for
+from conftest_live import (
+    OWNER,
+    UUID_RE,
+    LiveStack,
+    WebSession,
+    example_files,
+    fresh_postgres_database,
+    postgres_test_url,
+    start_stack,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -167,37 +176,20 @@ def test_requeue_stale_command_publishes_a_trace_left_unpublished(
 # -- d. PostgreSQL -------------------------------------------------------------------------------------
 
 
-def _postgres_url() -> str | None:
-    for name in ("TRACER_TEST_DATABASE_URL", "DATABASE_URL"):
-        value = os.environ.get(name, "")
-        if value.startswith(("postgres://", "postgresql://")):
-            return value
-    return None
-
-
 @pytest.fixture
 def postgres_stack(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveStack]:
-    url = _postgres_url()
-    if url is None:
+    server = postgres_test_url()
+    if server is None:
         pytest.skip("set TRACER_TEST_DATABASE_URL (or DATABASE_URL) to a PostgreSQL URL to run this test")
-    import psycopg  # a requirement: with a PostgreSQL URL given, a missing driver is a failure
-    parts = urllib.parse.urlsplit(url)
-    admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
-    name = f"tracer_it_{secrets.token_hex(6)}"
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    stack = None
-    try:
-        stack = start_stack(tmp_path / "pg", dict([OWNER]), urllib.parse.urlunsplit(parts._replace(path=f"/{name}")))
-        yield stack
-        failed = any(getattr(getattr(request.node, f"rep_{w}", None), "failed", False) for w in ("setup", "call"))
-        if failed:
-            print(f"\n===== subprocess logs ({stack.dir}) =====\n{stack.logs()}")
-    finally:
-        if stack is not None:
+    with fresh_postgres_database(server) as url:
+        stack = start_stack(tmp_path / "pg", dict([OWNER]), url)
+        try:
+            yield stack
+            failed = any(getattr(getattr(request.node, f"rep_{w}", None), "failed", False) for w in ("setup", "call"))
+            if failed:
+                print(f"\n===== subprocess logs ({stack.dir}) =====\n{stack.logs()}")
+        finally:
             stack.close()
-        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_submit_runs_on_worker_with_postgresql(postgres_stack: LiveStack) -> None:
