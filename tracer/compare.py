@@ -293,6 +293,18 @@ def latest_trace(scenario: Scenario, snapshot: Snapshot) -> Trace | None:
     return Trace.objects.filter(scenario=scenario, snapshot=snapshot).order_by("-queued_at").first()
 
 
+def recent_scenarios(snapshots: list[Snapshot], limit: int) -> tuple[int, list[Scenario]]:
+    """The distinct scenarios traced on ``snapshots``, newest trace first: how many there are, and the first
+    ``limit`` of them (what the outcome checks run within their budget)."""
+    order: dict[Any, None] = {}
+    rows = Trace.objects.filter(snapshot__in=snapshots).order_by("-queued_at").values_list("scenario_id", flat=True)
+    for scenario_id in rows.iterator(chunk_size=2000):
+        order.setdefault(scenario_id, None)
+    chosen = list(order)[:limit]
+    scenarios = Scenario.objects.in_bulk(chosen)
+    return len(order), [scenarios[i] for i in chosen]
+
+
 def outcome_changes(
     before: Snapshot, after: Snapshot, *, limit: int | None = None, seconds: float | None = None
 ) -> OutcomeChanges:
@@ -302,18 +314,12 @@ def outcome_changes(
     seconds = OUTCOME_SECONDS if seconds is None else seconds
     if Snapshot.Source.IMPORT in (before.source, after.source):
         return OutcomeChanges(note="An imported trace's snapshot holds no objects, so nothing can be run on it.")
-    order: dict[Any, None] = {}
-    rows = Trace.objects.filter(snapshot__in=[before, after]).order_by("-queued_at").values_list("scenario_id", flat=True)
-    for scenario_id in rows.iterator(chunk_size=2000):
-        order.setdefault(scenario_id, None)
-    found = OutcomeChanges(total=len(order), limit=limit, seconds=seconds)
-    chosen = list(order)[:limit]
-    scenarios = Scenario.objects.in_bulk(chosen)
+    total, chosen = recent_scenarios([before, after], limit)
+    found = OutcomeChanges(total=total, limit=limit, seconds=seconds)
     deadline = time.monotonic() + seconds
-    for scenario_id in chosen:
+    for scenario in chosen:
         if found.compared and time.monotonic() >= deadline:
             break
-        scenario = scenarios[scenario_id]
         a, b = scenario_outcome(before, scenario), scenario_outcome(after, scenario)
         found.compared += 1
         if a["key"] != b["key"]:

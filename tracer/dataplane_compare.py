@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from tracer.compare import OUTCOME_SCENARIO_LIMIT, OUTCOME_SECONDS, latest_trace
+from tracer.compare import OUTCOME_SCENARIO_LIMIT, OUTCOME_SECONDS, latest_trace, recent_scenarios
 from tracer.engine.comparison import compare_traces
 from tracer.engine.dataplanes import FAMILIES
 from tracer.engine.errors import TracerError
@@ -29,9 +29,9 @@ def family_choices(snapshot: Snapshot) -> list[Json]:
 
 def default_pair(snapshot: Snapshot) -> tuple[str, str]:
     """The detected controller against the portable semantics, or the second detected one when there are two."""
-    choices = [c["family"] for c in family_choices(snapshot)]
-    a = choices[0]
-    detected = [c["family"] for c in family_choices(snapshot) if c["detected"]]
+    choices = family_choices(snapshot)
+    a = choices[0]["family"]
+    detected = [c["family"] for c in choices if c["detected"]]
     b = detected[1] if len(detected) > 1 else ("ingress-spec" if a != "ingress-spec" else "ingress-nginx")
     return a, b
 
@@ -99,18 +99,11 @@ def compare_dataplanes(snapshot: Snapshot, a: str, b: str, *, limit: int | None 
     if snapshot.source == Snapshot.Source.IMPORT:
         found.note = "An imported trace's snapshot holds no objects, so nothing can be run on it."
         return found
-    order: dict[Any, None] = {}
-    ids = Trace.objects.filter(snapshot=snapshot).order_by("-queued_at").values_list("scenario_id", flat=True)
-    for scenario_id in ids.iterator(chunk_size=2000):
-        order.setdefault(scenario_id, None)
-    found.total = len(order)
-    chosen = list(order)[: found.limit]
-    scenarios = Scenario.objects.in_bulk(chosen)
+    found.total, chosen = recent_scenarios([snapshot], found.limit)
     deadline = time.monotonic() + found.seconds
-    for scenario_id in chosen:
+    for scenario in chosen:
         if found.results and time.monotonic() >= deadline:
             break
-        scenario = scenarios[scenario_id]
         left, why_a = _run(snapshot, scenario, a)
         right, why_b = _run(snapshot, scenario, b)
         rows = compare_traces(left, right) if left is not None and right is not None else []
