@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from tracer.engine.dataplanes.gateway_api.listener_status import NEGATIVE
 from tracer.engine.errors import TracerError
+from tracer.families import family_title
 from tracer.runner import get_engine
 
 if TYPE_CHECKING:
     from tracer.models import Snapshot
 
 FAMILIES = ("gateway-api", "istio", "traefik", "traefik-v1")
-TITLES = {"gateway-api": "Gateway API", "istio": "Istio", "traefik": "Traefik", "traefik-v1": "Traefik 1.7"}
 _lock = threading.Lock()
 _cache: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
 CACHE_SIZE = 32
@@ -77,7 +77,7 @@ def _build(snapshot: Snapshot) -> list[dict[str, Any]]:
         family = d.get("family")
         if family not in FAMILIES or not d.get("simulated"):
             continue
-        section: dict[str, Any] = {"title": f"{TITLES[family]}: {d['installation']}", "family": family,
+        section: dict[str, Any] = {"title": f"{family_title(family)}: {d['installation']}", "family": family,
                                    "warnings": [str(w) for w in d.get("warnings") or []]}
         if family == "gateway-api":
             section.update(_gateway_api(d))
