@@ -39,30 +39,22 @@ class CompiledPattern:
     compiled: regex.Pattern
 
     def search(self, text: str, timeout: float = DEFAULT_TIMEOUT) -> regex.Match | RegexProblem | None:
-        budget = active()
-        if budget is not None:
-            return _budgeted(budget, self.compiled.search, self.source, text, timeout)
-        try:
-            return self.compiled.search(text, timeout=timeout)
-        except TimeoutError:
-            return _timeout(self.source, text, timeout)
+        return self._run(self.compiled.search, text, timeout)
 
     def match(self, text: str, timeout: float = DEFAULT_TIMEOUT) -> regex.Match | RegexProblem | None:
-        budget = active()
-        if budget is not None:
-            return _budgeted(budget, self.compiled.match, self.source, text, timeout)
-        try:
-            return self.compiled.match(text, timeout=timeout)
-        except TimeoutError:
-            return _timeout(self.source, text, timeout)
+        return self._run(self.compiled.match, text, timeout)
 
     def fullmatch(self, text: str, timeout: float = DEFAULT_TIMEOUT) -> regex.Match | RegexProblem | None:
         """Anchored at both ends (Gateway API RegularExpression matches)."""
+        return self._run(self.compiled.fullmatch, text, timeout)
+
+    def _run(self, run: Callable[..., regex.Match | None], text: str, timeout: float) -> regex.Match | RegexProblem | None:
+        """One evaluation within the trace's budget when one is running, else within ``timeout``."""
         budget = active()
         if budget is not None:
-            return _budgeted(budget, self.compiled.fullmatch, self.source, text, timeout)
+            return _budgeted(budget, run, self.source, text, timeout)
         try:
-            return self.compiled.fullmatch(text, timeout=timeout)
+            return run(text, timeout=timeout)
         except TimeoutError:
             return _timeout(self.source, text, timeout)
 
